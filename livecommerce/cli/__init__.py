@@ -1,0 +1,13 @@
+"""The ``livecommerce`` command: a thin skin over the library.
+
+Each command parses its options, calls one library function and renders the result; errors
+from the library become short hints. Every reporting command takes ``--json`` and then prints
+exactly one JSON document on standard output.
+"""
+
+from __future__ import annotations
+
+from livecommerce.cli import core as _core  # noqa: F401  (registers commands)
+from livecommerce.cli._base import main
+
+__all__ = ["main"]

@@ -1,0 +1,83 @@
+"""The warehouse: schema, engine, migrations and the one upsert helper.
+
+>>> engine = connect("sqlite://")
+>>> init(engine)            # create or upgrade in place, seed the platforms
+'0002'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Engine
+
+from livecommerce.config import Settings, load_settings
+from livecommerce.schemas import PLATFORMS
+from livecommerce.warehouse import tables
+from livecommerce.warehouse.engine import DatabaseURLError, make_engine, masked_url
+from livecommerce.warehouse.migrate import current_revision, head_revision, upgrade
+from livecommerce.warehouse.tables import metadata
+from livecommerce.warehouse.upsert import UpsertResult, upsert
+
+__all__ = [
+    "DatabaseURLError",
+    "UpsertResult",
+    "connect",
+    "current_revision",
+    "head_revision",
+    "info",
+    "init",
+    "masked_url",
+    "metadata",
+    "table_counts",
+    "tables",
+    "upsert",
+]
+
+
+def connect(url: str | None = None, *, settings: Settings | None = None) -> Engine:
+    """Return an Engine for ``url``, or for the configured warehouse when ``url`` is None."""
+    settings = settings or load_settings()
+    return make_engine(url or settings.db_url, schema=settings.db_schema)
+
+
+def init(engine: Engine) -> str | None:
+    """Create or upgrade the schema in place, seed reference data, return the schema revision."""
+    revision = upgrade(engine)
+    rows = [
+        {"platform_id": pid, "name_zh": zh, "name_en": en, "has_live": live}
+        for pid, (zh, en, live) in PLATFORMS.items()
+    ]
+    with engine.begin() as conn:
+        upsert(conn, tables.Platform.__table__, rows)
+    return revision
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Return the number of rows in each warehouse table that exists (schema order)."""
+    present = set(inspect(engine).get_table_names())
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            if table.name in present:
+                counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    return counts
+
+
+def info(engine: Engine) -> dict[str, Any]:
+    """Return what a person or script needs to know about a warehouse.
+
+    Keys: ``url`` (password masked), ``dialect``, ``schema_version``, ``schema_head``,
+    ``up_to_date`` and ``tables`` (row count per table).
+    """
+    revision = current_revision(engine)
+    head = head_revision()
+    return {
+        "url": masked_url(engine.url.render_as_string(hide_password=False)),
+        "dialect": engine.dialect.name,
+        "schema_version": revision,
+        "schema_head": head,
+        "up_to_date": revision == head,
+        "tables": table_counts(engine) if revision else {},
+    }

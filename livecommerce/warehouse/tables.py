@@ -1,0 +1,360 @@
+"""The warehouse schema: typed SQLAlchemy 2 tables with a naming convention.
+
+Dimensions: ``platform``, ``county``, ``host``, ``product`` (+ ``product_alias``).
+Facts: ``live_session``, ``session_minute``, ``session_product``, ``order_line``.
+Operations: ``ingest_run``, ``loaded_file``, ``rejected_row``.
+Money is integer fen (``*_fen``); timestamps are timezone-aware UTC (``*_utc``).
+Later features add rollups, forecasts, recommendations, plans and users through migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "County",
+    "Host",
+    "IngestRun",
+    "LiveSession",
+    "LoadedFile",
+    "OrderLine",
+    "Platform",
+    "Product",
+    "ProductAlias",
+    "RejectedRow",
+    "SessionMinute",
+    "SessionProduct",
+    "UtcDateTime",
+    "metadata",
+    "utcnow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC).
+
+    PostgreSQL keeps ``timestamptz``; SQLite keeps naive UTC text. Naive datetimes are refused
+    on the way in, because a naive time from an export is ambiguous (it is Asia/Shanghai local
+    time there); convert at the boundary.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: convert to UTC before storing")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+# --- dimensions --------------------------------------------------------------------------
+
+
+class Platform(Base):
+    __tablename__ = "platform"
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    has_live: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class County(Base):
+    __tablename__ = "county"
+    county_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    province_zh: Mapped[str | None] = mapped_column(String(64))
+    province_en: Mapped[str | None] = mapped_column(String(64))
+
+
+class Host(Base):
+    """A streamer account: a farmer, a county official, a shop account or an affiliate.
+
+    ``county_id`` is NULL while the host is unassigned (first seen in a platform export).
+    """
+
+    __tablename__ = "host"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "platform_host_id"),
+        CheckConstraint("kind IN ('farmer','official','shop','affiliate','unknown')", name="kind"),
+    )
+    host_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="unknown")
+    county_id: Mapped[str | None] = mapped_column(ForeignKey("county.county_id"), index=True)
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("platform.platform_id"))
+    platform_host_id: Mapped[str | None] = mapped_column(String(128))
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Product(Base):
+    """A product (SKU) of a county; ``county_id`` NULL while unassigned."""
+
+    __tablename__ = "product"
+    __table_args__ = (
+        CheckConstraint("unit_cost_fen IS NULL OR unit_cost_fen >= 0", name="unit_cost_nonneg"),
+        CheckConstraint("list_price_fen IS NULL OR list_price_fen >= 0", name="list_price_nonneg"),
+        CheckConstraint("season_start_month IS NULL OR (season_start_month BETWEEN 1 AND 12)", name="season_start"),
+        CheckConstraint("season_end_month IS NULL OR (season_end_month BETWEEN 1 AND 12)", name="season_end"),
+    )
+    product_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str] = mapped_column(String(256))
+    county_id: Mapped[str | None] = mapped_column(ForeignKey("county.county_id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    unit_cost_fen: Mapped[int | None] = mapped_column(BigInteger)
+    list_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    season_start_month: Mapped[int | None] = mapped_column(SmallInteger)
+    season_end_month: Mapped[int | None] = mapped_column(SmallInteger)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProductAlias(Base):
+    """A platform's own product id (商品ID / 商家编码) mapped to our product."""
+
+    __tablename__ = "product_alias"
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_product_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.product_id"), index=True)
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+class LiveSession(Base):
+    """One live session (场次), natural key (platform, session id)."""
+
+    __tablename__ = "live_session"
+    __table_args__ = (
+        CheckConstraint("ended_at_utc >= started_at_utc", name="ends_after_start"),
+        CheckConstraint(
+            "coalesce(views,0) >= 0 AND coalesce(viewers,0) >= 0 AND coalesce(peak_online,0) >= 0",
+            name="counts_nonneg",
+        ),
+        Index(None, "host_id", "started_at_utc"),
+        Index(None, "started_at_utc"),
+    )
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host_id: Mapped[str | None] = mapped_column(ForeignKey("host.host_id"))
+    started_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    title: Mapped[str | None] = mapped_column(String(256))
+    source: Mapped[str] = mapped_column(String(32), default="canonical")
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    viewers: Mapped[int | None] = mapped_column(BigInteger)
+    peak_online: Mapped[int | None] = mapped_column(Integer)
+    avg_online: Mapped[float | None] = mapped_column()
+    watch_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    new_followers: Mapped[int | None] = mapped_column(Integer)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    interacting_viewers: Mapped[int | None] = mapped_column(BigInteger)
+    product_exposed_viewers: Mapped[int | None] = mapped_column(BigInteger)
+    product_clickers: Mapped[int | None] = mapped_column(BigInteger)
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+
+
+class SessionMinute(Base):
+    """The minute curve of a session: viewers online, entries, exits, interactions, orders."""
+
+    __tablename__ = "session_minute"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "session_id"],
+            ["live_session.platform_id", "live_session.session_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("online >= 0", name="online_nonneg"),
+    )
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    minute_utc: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    online: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    exits: Mapped[int] = mapped_column(Integer, default=0)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    follows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionProduct(Base):
+    """A product explain window (讲解) inside a session, with the price shown during it."""
+
+    __tablename__ = "session_product"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "session_id"],
+            ["live_session.platform_id", "live_session.session_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("explain_end_utc IS NULL OR explain_end_utc >= explain_start_utc", name="window_order"),
+        CheckConstraint("price_fen IS NULL OR price_fen >= 0", name="price_nonneg"),
+    )
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.product_id"), primary_key=True)
+    explain_start_utc: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    explain_end_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OrderLine(Base):
+    """One line of a platform order, natural key (platform, order id, line number).
+
+    ``amount_fen`` is what the buyer paid for the line (GMV, not net of refunds);
+    ``refund_fen`` what was refunded so far. ``host_id``/``session_id`` are the attribution,
+    with the rule that made it in ``attribution_rule``.
+    """
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_fen >= 0", name="amount_nonneg"),
+        CheckConstraint("unit_price_fen IS NULL OR unit_price_fen >= 0", name="unit_price_nonneg"),
+        CheckConstraint("coalesce(shipping_fen,0) >= 0", name="shipping_nonneg"),
+        CheckConstraint("coalesce(discount_fen,0) >= 0", name="discount_nonneg"),
+        CheckConstraint("refund_fen >= 0 AND refund_fen <= amount_fen", name="refund_range"),
+        CheckConstraint(
+            "status IN ('unpaid','paid','shipped','completed','cancelled','refunded','partially_refunded')",
+            name="status",
+        ),
+        Index(None, "created_at_utc"),
+        Index(None, "host_id", "created_at_utc"),
+        Index(None, "product_id", "created_at_utc"),
+        Index(None, "platform_id", "session_id"),
+    )
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.product_id"))
+    title: Mapped[str | None] = mapped_column(String(512))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    shipping_fen: Mapped[int | None] = mapped_column(BigInteger)
+    discount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(24))
+    refund_reason: Mapped[str | None] = mapped_column(String(256))
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    paid_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    shipped_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refunded_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    buyer_id: Mapped[str | None] = mapped_column(String(128))
+    province: Mapped[str | None] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(64))
+    export_host_id: Mapped[str | None] = mapped_column(String(128))
+    export_host_name: Mapped[str | None] = mapped_column(String(128))
+    traffic_source: Mapped[str | None] = mapped_column(String(128))
+    traffic_genre: Mapped[str | None] = mapped_column(String(128))
+    host_id: Mapped[str | None] = mapped_column(ForeignKey("host.host_id"))
+    session_id: Mapped[str | None] = mapped_column(String(128))
+    attribution_rule: Mapped[str | None] = mapped_column(String(32))
+    attribution_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_format: Mapped[str | None] = mapped_column(String(64))
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class IngestRun(Base):
+    """One file loaded (or refused) by the ETL, with its counts."""
+
+    __tablename__ = "ingest_run"
+    __table_args__ = (
+        CheckConstraint("status IN ('running','loaded','unchanged','refused','failed','dry_run')", name="status"),
+        Index(None, "sha256"),
+    )
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    format: Mapped[str | None] = mapped_column(String(64))
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class LoadedFile(Base):
+    """Manifest of files loaded, by content hash: the same bytes are recognised on reload."""
+
+    __tablename__ = "loaded_file"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.run_id"))
+    loaded_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RejectedRow(Base):
+    """A row the ETL refused: where (file, line, column), why (code, message) and the raw row."""
+
+    __tablename__ = "rejected_row"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.run_id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)

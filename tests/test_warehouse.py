@@ -1,0 +1,176 @@
+"""The warehouse schema on SQLite and PostgreSQL: constraints, upsert, time zones, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from livecommerce.warehouse import current_revision, head_revision, init, metadata, table_counts, upsert
+from livecommerce.warehouse.migrate import upgrade
+from livecommerce.warehouse.tables import County, Host, LiveSession, OrderLine, Product
+
+T0 = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
+ORDERS = OrderLine.__table__
+
+
+def _dims(conn) -> None:  # type: ignore[no-untyped-def]
+    upsert(conn, County.__table__, [{"county_id": "lixian", "name_zh": "礼县", "name_en": "Li County"}])
+    upsert(
+        conn,
+        Product.__table__,
+        [{"product_id": "P1", "title": "礼县花牛苹果 5斤", "county_id": "lixian", "unit_cost_fen": 2500}],
+    )
+    upsert(conn, Host.__table__, [{"host_id": "H1", "name": "果农小王", "kind": "farmer", "county_id": "lixian"}])
+
+
+def _line(**over):  # type: ignore[no-untyped-def]
+    row = {
+        "platform_id": "douyin",
+        "order_id": "5118609024991031607",
+        "line_no": 1,
+        "product_id": "P1",
+        "quantity": 2,
+        "unit_price_fen": 3990,
+        "amount_fen": 7980,
+        "refund_fen": 0,
+        "status": "paid",
+        "created_at_utc": T0,
+    }
+    row.update(over)
+    return row
+
+
+def test_init_reaches_head_and_matches_the_tables(warehouse) -> None:  # type: ignore[no-untyped-def]
+    assert current_revision(warehouse.engine) == head_revision()
+    with warehouse.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == [], f"migrations and tables.py disagree: {diff}"
+    assert table_counts(warehouse.engine)["platform"] == 4
+
+
+def test_init_twice_changes_nothing(warehouse) -> None:  # type: ignore[no-untyped-def]
+    before = table_counts(warehouse.engine)
+    assert init(warehouse.engine) == head_revision()
+    assert table_counts(warehouse.engine) == before
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ({"quantity": 0}, "quantity_positive"),
+        ({"quantity": -3}, "quantity_positive"),
+        ({"amount_fen": -1}, "amount_nonneg"),
+        ({"refund_fen": 9000}, "refund_range"),
+        ({"status": "lost"}, "status"),
+        ({"product_id": "NOPE"}, "foreign key"),
+        ({"platform_id": "tiktok"}, "foreign key"),
+    ],
+)
+def test_constraints_reject_bad_order_lines(warehouse, bad, why) -> None:  # type: ignore[no-untyped-def]
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+    with pytest.raises(IntegrityError) as err, warehouse.engine.begin() as conn:
+        conn.execute(insert(ORDERS).values(**_line(**bad)))
+    text = str(err.value.orig).lower()
+    assert why.replace("_", "") in text.replace("_", "") or "check" in text or "foreign" in text
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ORDERS)).scalar_one() == 0
+
+
+def test_session_cannot_end_before_it_starts(warehouse) -> None:  # type: ignore[no-untyped-def]
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+    row = {
+        "platform_id": "douyin",
+        "session_id": "S1",
+        "host_id": "H1",
+        "started_at_utc": T0,
+        "ended_at_utc": T0 - timedelta(minutes=1),
+    }
+    with pytest.raises(IntegrityError), warehouse.engine.begin() as conn:
+        conn.execute(insert(LiveSession.__table__).values(**row))
+
+
+def test_naive_timestamps_are_refused_and_aware_ones_come_back_in_utc(warehouse) -> None:  # type: ignore[no-untyped-def]
+    shanghai = timezone(timedelta(hours=8))
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+        upsert(conn, ORDERS, [_line(created_at_utc=datetime(2025, 10, 1, 20, 0, tzinfo=shanghai))])
+    with warehouse.engine.connect() as conn:
+        stored = conn.execute(select(ORDERS.c.created_at_utc)).scalar_one()
+    assert stored == T0 and stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    with pytest.raises(StatementError, match="naive datetime"), warehouse.engine.begin() as conn:
+        upsert(conn, ORDERS, [_line(order_id="2", created_at_utc=datetime(2025, 10, 1, 20, 0))])
+
+
+def test_upsert_is_idempotent_and_counts_what_it_did(warehouse) -> None:  # type: ignore[no-untyped-def]
+    rows = [_line(order_id=str(i), amount_fen=1000 + i, unit_price_fen=500) for i in range(7)]
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+        first = upsert(conn, ORDERS, rows, chunk_size=3)
+    with warehouse.engine.begin() as conn:
+        again = upsert(conn, ORDERS, rows, chunk_size=3)
+    changed = [dict(r) for r in rows]
+    changed[2]["status"] = "refunded"
+    changed[2]["refund_fen"] = changed[2]["amount_fen"]
+    with warehouse.engine.begin() as conn:
+        third = upsert(conn, ORDERS, [*changed, _line(order_id="new")])
+    assert (first.inserted, first.updated, first.unchanged) == (7, 0, 0)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 7)
+    assert (third.inserted, third.updated, third.unchanged) == (1, 1, 6)
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ORDERS)).scalar_one() == 8
+        status = conn.execute(select(ORDERS.c.status).where(ORDERS.c.order_id == "2")).scalar_one()
+    assert status == "refunded"
+
+
+def test_upsert_keeps_columns_outside_update_columns(warehouse) -> None:  # type: ignore[no-untyped-def]
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+        upsert(conn, ORDERS, [_line(title="first title", status="paid")])
+        res = upsert(
+            conn,
+            ORDERS,
+            [_line(title="later title", status="completed")],
+            update_columns=["status"],
+        )
+    assert (res.inserted, res.updated) == (0, 1)
+    with warehouse.engine.connect() as conn:
+        title, status = conn.execute(select(ORDERS.c.title, ORDERS.c.status)).one()
+    assert (title, status) == ("first title", "completed")
+
+
+def test_upsert_last_duplicate_in_a_batch_wins(warehouse) -> None:  # type: ignore[no-untyped-def]
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+        res = upsert(conn, ORDERS, [_line(status="paid"), _line(status="shipped")])
+    assert res.inserted == 1
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(select(ORDERS.c.status)).scalar_one() == "shipped"
+
+
+def test_migration_from_first_version_keeps_data(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = bare_warehouse.engine
+    assert upgrade(engine, "0001") == "0001"
+    assert "product_alias" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(metadata.tables["platform"]).values(
+                platform_id="douyin", name_zh="抖音", name_en="Douyin", has_live=True
+            )
+        )
+        _dims(conn)
+        conn.execute(insert(ORDERS).values(**_line()))
+    assert init(engine) == head_revision()
+    with engine.connect() as conn:
+        kept = conn.execute(select(ORDERS.c.order_id, ORDERS.c.amount_fen, ORDERS.c.created_at_utc)).one()
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert tuple(kept) == ("5118609024991031607", 7980, T0)
+    assert diff == []
+    counts = table_counts(engine)
+    assert counts["order_line"] == 1 and counts["product_alias"] == 0 and counts["platform"] == 4
