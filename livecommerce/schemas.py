@@ -11,9 +11,11 @@ from typing import Final
 
 __all__ = [
     "CANONICAL_FILES",
+    "DEFECT_KINDS",
     "HOST_KINDS",
     "ORDER_STATUSES",
     "PLATFORMS",
+    "REJECT_CODES",
     "C",
 ]
 
@@ -167,4 +169,38 @@ CANONICAL_FILES: Final[dict[str, tuple[str, ...]]] = {
         C.traffic_genre,
         C.session_id,
     ),
+}
+
+
+#: Reject codes the ETL uses, with a bilingual explanation (English / 中文). The simulator's
+#: ``--defects`` manifest names the code each injected fault must be caught with (``None``:
+#: the fault is repairable and the row must load, e.g. an ``="…"``-wrapped id).
+REJECT_CODES: Final[dict[str, str]] = {
+    "id_scientific": "id was turned into scientific notation by Excel (e.g. 1.23457E+18); digits are lost, "
+    "re-export the file as text / 编号被 Excel 转成科学计数法，位数已丢失，请以文本格式重新导出",
+    "bad_timestamp": "date/time cannot be read / 无法识别的日期时间",
+    "future_timestamp": "date/time lies in the future / 日期时间晚于当前时间",
+    "bad_money": "amount of money cannot be read / 无法识别的金额",
+    "quantity_not_positive": "quantity must be a whole number above zero / 数量必须是大于零的整数",
+    "unknown_product": "product is not in the product list; add it or map it / 商品不在商品清单中",
+    "duplicate_row": "the same row appears earlier in this file / 与本文件前面的行重复",
+    "missing_required": "a required field is empty / 必填字段为空",
+    "ends_before_start": "end time is before start time / 结束时间早于开始时间",
+    "summary_row": "a total row (合计/总计/整体), not data; skipped / 合计行，非数据，已跳过",
+    "bad_value": "value cannot be read / 无法识别的值",
+}
+
+#: defect kind injected by ``livecommerce sample generate --defects`` -> expected reject code
+DEFECT_KINDS: Final[dict[str, str | None]] = {
+    "excel_mangled_id": "id_scientific",
+    "wrapped_id": None,
+    "money_format": None,
+    "bad_date": "bad_timestamp",
+    "negative_quantity": "quantity_not_positive",
+    "unknown_product": "unknown_product",
+    "duplicate_row": "duplicate_row",
+    "missing_required": "missing_required",
+    "session_end_before_start": "ends_before_start",
+    "future_timestamp": "future_timestamp",
+    "total_row": "summary_row",
 }
