@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AfterSale",
     "Base",
     "County",
     "Host",
@@ -304,6 +305,38 @@ class OrderLine(Base):
     attribution_rule: Mapped[str | None] = mapped_column(String(32))
     attribution_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     source_format: Mapped[str | None] = mapped_column(String(64))
+    platform_line_id: Mapped[str | None] = mapped_column(String(64))
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+
+
+class AfterSale(Base):
+    """One after-sale case (售后单) from a platform's after-sale sheet, natural key (platform, case id).
+
+    Kept on its own so that an after-sale sheet loaded before its orders is not lost: the ETL applies
+    the refunds (``status = 'refunded'``) to the matching order lines whichever arrives first.
+    ``platform_line_id`` is the platform's sub-order id (商品单号) when the sheet names it.
+    """
+
+    __tablename__ = "after_sale"
+    __table_args__ = (
+        CheckConstraint("status IN ('refunded','closed','exchanged','processing')", name="status"),
+        CheckConstraint("refund_fen >= 0", name="refund_nonneg"),
+        Index(None, "platform_id", "order_id"),
+    )
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    after_sale_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    platform_line_id: Mapped[str | None] = mapped_column(String(64))
+    platform_product_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    status_raw: Mapped[str | None] = mapped_column(String(64))
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_refund_fen: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(256))
+    applied_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refunded_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
 

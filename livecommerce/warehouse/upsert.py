@@ -3,19 +3,34 @@
 Every write in the project goes through :func:`upsert`. It inserts new keys, updates keys whose
 values changed and leaves identical rows alone, and says how many of each, so that loading the
 same data twice changes nothing and reports "unchanged".
+
+Rows given as a list of mappings go through SQLAlchemy in chunks. Rows given as a polars
+DataFrame take the bulk path: on SQLite one ``executemany`` of ``INSERT … ON CONFLICT`` on the
+raw driver cursor; on PostgreSQL ``COPY`` into a temporary staging table, then one
+``INSERT … SELECT … ON CONFLICT DO UPDATE … RETURNING`` that also counts inserted and updated
+rows. ``merge`` lets a column combine the stored and the incoming value (keep the first, keep
+the larger, advance a status) instead of overwriting it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, or_, select, tuple_
+from sqlalchemy import Boolean, DateTime, Table, column, func, literal_column, or_, select, table, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["UpsertResult", "upsert"]
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+__all__ = ["Merge", "UpsertResult", "upsert"]
+
+#: how a column combines the stored value (first argument) with the incoming one (second)
+Merge = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]]
 
 # SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 _MAX_PARAMS = 30_000
@@ -59,20 +74,37 @@ def _chunks(rows: Sequence[Mapping[str, Any]], size: int) -> Iterable[Sequence[M
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | pl.DataFrame,
     *,
     key: Sequence[str] | None = None,
     update_columns: Sequence[str] | None = None,
     chunk_size: int | None = None,
+    merge: Mapping[str, Merge] | None = None,
+    stamp: Sequence[str] = (),
 ) -> UpsertResult:
     """Insert or update ``rows`` in ``table`` on the natural ``key`` and return the counts.
 
     ``key`` defaults to the primary key. ``update_columns`` are the columns a conflicting row
     may change (default: every non-key column given in the rows); other columns keep the value
     they were first stored with. Rows repeated within ``rows`` count once (the last wins).
+    ``merge`` maps an update column to how the stored and incoming values combine (default: the
+    incoming value wins). ``stamp`` columns (e.g. the id of the run) are written only when some
+    other update column changed, so an unchanged row stays unchanged.
     Runs inside the caller's transaction; concurrent writers are safe because the statement
-    itself is ``INSERT … ON CONFLICT DO UPDATE … WHERE <something differs>``.
+    itself is ``INSERT … ON CONFLICT DO UPDATE … WHERE <something differs>``. A polars DataFrame
+    takes the bulk path (see the module docstring); its counts are exact when writers to the
+    table are serialised (the ETL takes a write lock per file).
     """
+    if not isinstance(rows, list | tuple) and hasattr(rows, "write_csv"):
+        return _bulk_upsert(conn, table, rows, key=key, update_columns=update_columns, merge=merge, stamp=stamp)
+    if merge or stamp:
+        import polars as pl
+
+        listed = [dict(r) for r in rows]
+        if not listed:
+            return UpsertResult()
+        frame = pl.DataFrame(listed, schema=_polars_schema(table, list(listed[0])))
+        return _bulk_upsert(conn, table, frame, key=key, update_columns=update_columns, merge=merge, stamp=stamp)
     rows = list(rows)
     if not rows:
         return UpsertResult()
@@ -129,3 +161,208 @@ def upsert(
             conn.execute(stmt, [dict(r) for r in to_write])
         result = result + UpsertResult(inserted, updated, unchanged)
     return result
+
+
+# --- bulk path -----------------------------------------------------------------------------
+
+
+def _polars_schema(table: Table, names: Sequence[str]) -> dict[str, Any]:
+    import polars as pl
+
+    schema: dict[str, Any] = {}
+    for name in names:
+        col_type = table.c[name].type
+        python = None
+        try:
+            python = col_type.python_type
+        except NotImplementedError:  # pragma: no cover - every warehouse type has one
+            python = str
+        if isinstance(col_type, DateTime) or getattr(col_type, "impl", None).__class__ is DateTime:
+            schema[name] = pl.Datetime("us", "UTC")
+        elif isinstance(col_type, Boolean):
+            schema[name] = pl.Boolean
+        elif python is int:
+            schema[name] = pl.Int64
+        elif python is float:
+            schema[name] = pl.Float64
+        else:
+            schema[name] = pl.String
+    return schema
+
+
+def _upsert_statement(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: Sequence[str],
+    updatable: Sequence[str],
+    merge: Mapping[str, Merge],
+    stamp: Sequence[str],
+    source: Any = None,
+):  # type: ignore[no-untyped-def]
+    base = _insert_for(conn, table)
+    if source is not None:
+        base = base.from_select(list(columns), select(*[source.c[c] for c in columns]))
+    key_cols = [table.c[k] for k in key]
+    if not updatable:
+        return base.on_conflict_do_nothing(index_elements=key_cols)
+    new_values = {c: merge[c](table.c[c], base.excluded[c]) if c in merge else base.excluded[c] for c in updatable}
+    set_ = dict(new_values)
+    for c in stamp:
+        set_[c] = base.excluded[c]
+    where = or_(*[table.c[c].is_distinct_from(expr) for c, expr in new_values.items()])
+    return base.on_conflict_do_update(index_elements=key_cols, set_=set_, where=where)
+
+
+def _bulk_upsert(
+    conn: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    key: Sequence[str] | None,
+    update_columns: Sequence[str] | None,
+    merge: Mapping[str, Merge] | None,
+    stamp: Sequence[str],
+) -> UpsertResult:
+    if frame.height == 0:
+        return UpsertResult()
+    key = list(key or [c.name for c in table.primary_key.columns])
+    columns = list(frame.columns)
+    missing = [k for k in key if k not in columns]
+    if missing:
+        raise ValueError(f"rows for {table.name} lack key column(s) {missing}")
+    unknown = [c for c in columns if c not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {unknown}")
+    frame = _with_defaults(table, frame)
+    columns = list(frame.columns)
+    merge = dict(merge or {})
+    stamp = [c for c in stamp if c in columns and c not in key]
+    updatable = [
+        c for c in (update_columns if update_columns is not None else columns) if c not in key and c not in stamp
+    ]
+    updatable = [c for c in updatable if c in columns]
+    # last occurrence of a key wins, as in the row path
+    frame = frame.unique(subset=key, keep="last", maintain_order=True)
+    if conn.dialect.name == "postgresql":
+        return _pg_copy_upsert(conn, table, frame, key, updatable, merge, stamp)
+    if conn.dialect.name == "sqlite":
+        return _sqlite_bulk_upsert(conn, table, frame, key, updatable, merge, stamp)
+    raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {conn.dialect.name}")
+
+
+def _with_defaults(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with the table's Python-side column defaults filled in for absent columns."""
+    import polars as pl
+
+    schema = _polars_schema(table, [c.name for c in table.c])
+    extra = []
+    for col in table.c:
+        if (
+            col.name in frame.columns
+            or col.default is None
+            or (not getattr(col.default, "is_scalar", True) and not (getattr(col.default, "is_callable", False)))
+        ):
+            continue
+        default = col.default
+        value = default.arg(None) if getattr(default, "is_callable", False) else default.arg  # type: ignore[attr-defined]
+        extra.append(pl.lit(value, dtype=schema[col.name]).alias(col.name))
+    return frame.with_columns(extra) if extra else frame
+
+
+def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with values as the SQLite driver stores them (naive UTC text, 0/1)."""
+    import polars as pl
+
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            col = pl.col(name)
+            if dtype.time_zone is not None:
+                col = col.dt.convert_time_zone("UTC")
+            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.6f").alias(name))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.col(name).cast(pl.Int64))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _sqlite_bulk_upsert(
+    conn: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    key: Sequence[str],
+    updatable: Sequence[str],
+    merge: Mapping[str, Merge],
+    stamp: Sequence[str],
+) -> UpsertResult:
+    columns = list(frame.columns)
+    stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp)
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    order = list(compiled.positiontup or [])
+    if sorted(order) != sorted(columns):  # pragma: no cover - guards the statement builder
+        raise RuntimeError(f"unexpected parameters in upsert statement: {order}")
+    values = _sqlite_values(frame).select(order)
+    existing = 0
+    key_size = max(1, 900 // len(key))
+    keys = values.select(key).rows()
+    key_cols = [table.c[k] for k in key]
+    for start in range(0, len(keys), key_size):
+        part = keys[start : start + key_size]
+        cond = key_cols[0].in_([k[0] for k in part]) if len(key) == 1 else tuple_(*key_cols).in_(part)
+        existing += conn.execute(select(func.count()).select_from(table).where(cond)).scalar_one()
+    changed = 0
+    sql = str(compiled)
+    step = 50_000
+    for start in range(0, values.height, step):
+        result = conn.exec_driver_sql(sql, values.slice(start, step).rows())
+        changed += max(result.rowcount, 0)
+    inserted = values.height - existing
+    updated = max(changed - inserted, 0)
+    return UpsertResult(inserted, updated, values.height - inserted - updated)
+
+
+def _pg_copy_upsert(
+    conn: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    key: Sequence[str],
+    updatable: Sequence[str],
+    merge: Mapping[str, Merge],
+    stamp: Sequence[str],
+) -> UpsertResult:
+    import polars as pl
+
+    columns = list(frame.columns)
+    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
+    staging_name = f"_stage_{table.name}_{digest}"
+    preparer = conn.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(c) for c in columns)
+    target = preparer.format_table(table)
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging_name} ON COMMIT DROP AS SELECT {quoted} FROM {target} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {staging_name}")
+    out = frame.with_columns(
+        [
+            pl.col(n).dt.convert_time_zone("UTC") if isinstance(t, pl.Datetime) and t.time_zone else pl.col(n)
+            for n, t in frame.schema.items()
+        ]
+    )
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY {staging_name} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
+            step = 100_000
+            for start in range(0, out.height, step):
+                copy.write(out.slice(start, step).write_csv(include_header=False).encode("utf-8"))
+    staging = _table_clause(staging_name, columns)
+    stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp, source=staging)
+    written = stmt.returning(literal_column("(xmax = 0)").label("fresh")).cte("written")
+    fresh = written.c.fresh
+    counts = conn.execute(select(func.count().filter(fresh), func.count().filter(~fresh)).select_from(written)).one()
+    inserted, updated = int(counts[0]), int(counts[1])
+    return UpsertResult(inserted, updated, frame.height - inserted - updated)
+
+
+def _table_clause(name: str, columns: Sequence[str]):  # type: ignore[no-untyped-def]
+    """Return a lightweight table construct named ``name`` with ``columns`` (for staging tables)."""
+    return table(name, *[column(c) for c in columns])
