@@ -54,7 +54,7 @@ _FLOATS = frozenset({"avg_online"})
 REQUIRED: dict[str, tuple[str, ...]] = {
     "orders": (C.platform_id, C.order_id, C.quantity, C.amount_fen, C.created_at_utc, C.status),
     "order_headers": (C.order_id, C.amount_fen, C.created_at_utc, C.status),
-    "order_items": (C.order_id, C.quantity),
+    "order_items": (C.order_id, C.quantity, C.unit_price_fen),
     "after_sale": ("after_sale_id", C.order_id, C.status),
     "counties": (C.county_id, C.name_zh, C.name_en),
     "hosts": (C.host_id, "name"),
@@ -221,13 +221,19 @@ def _prepared(
     key = _dup_key(reader, frame)
     if key:
         hashes = frame.select(pl.struct(key).hash(seed=7)).to_series()
-        dup = hashes.is_duplicated() & ~hashes.is_first_distinct()
+        # rows whose key is missing or mangled are reported for that, not as duplicates of each other
+        id_parts = [k for k in key if k in _NUMERIC_IDS or k in _TEXT_IDS or k == C.line_no] or key[:1]
+        unkeyed = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in id_parts])).to_series()
+        if problems:
+            unkeyed = unkeyed | frame["_line"].is_in(pl.concat(problems)["_line"])
+        hashes = pl.select(pl.when(unkeyed).then(None).otherwise(hashes)).to_series()
+        dup = (hashes.is_not_null() & hashes.is_duplicated() & ~hashes.is_first_distinct()).fill_null(False)
         if len(state.seen):
-            dup = dup | hashes.is_in(state.seen)
+            dup = dup | (hashes.is_not_null() & hashes.is_in(state.seen)).fill_null(False)
         report(
             dup, header_of.get(key[-1], key[-1]), "duplicate_row", frame[key[-1]] if key[-1] in frame.columns else None
         )
-        state.seen = pl.concat([state.seen, hashes.filter(~dup)])
+        state.seen = pl.concat([state.seen, hashes.filter(~dup).drop_nulls()])
         frame_rows_dup = dup
     else:
         frame_rows_dup = pl.Series([False] * frame.height)
@@ -384,6 +390,18 @@ def _shaped(frame: pl.DataFrame, reader: Reader, report, header_of: dict[str, st
             exprs.append(
                 pl.when(reason.is_in(["订单未关闭", "未关闭"])).then(None).otherwise(reason).alias(C.refund_reason)
             )
+    if reader.platform is not None and reader.kind in ("orders", "order_headers"):
+        # exports show what the buyer paid including postage; the canonical amount is the goods part
+        if C.amount_fen in cols and C.shipping_fen in cols:
+            net = pl.col(C.amount_fen) - pl.col(C.shipping_fen).fill_null(0)
+            amount = pl.when((pl.col(C.amount_fen) > 0) & (net >= 0)).then(net).otherwise(pl.col(C.amount_fen))
+        else:
+            amount = pl.col(C.amount_fen)
+        if "payable_goods_fen" in cols:
+            # an unpaid Taobao order shows 0.00 paid: its amount is the goods payable (买家应付货款)
+            amount = pl.when(pl.col(C.amount_fen) == 0).then(pl.col("payable_goods_fen")).otherwise(amount)
+        if C.amount_fen in cols:
+            exprs.append(amount.alias(C.amount_fen))
     if reader.platform == "pinduoduo":
         discounts = [c for c in ("shop_discount_fen", "platform_discount_fen", "pay_discount_fen") if c in cols]
         if discounts and C.discount_fen not in cols:

@@ -40,6 +40,7 @@ register(
         {
             C.order_id: ("订单编号",),
             C.amount_fen: ("买家实际支付金额", "买家实付金额"),
+            "payable_goods_fen": ("买家应付货款",),
             "total_fen": ("总金额",),
             C.shipping_fen: ("买家应付邮费",),
             C.refund_fen: ("退款金额",),
@@ -83,7 +84,7 @@ register(
         {
             C.order_id: ("订单编号",),
             "payment_no": ("支付单号",),
-            "goods_fen": ("买家应付货款",),
+            "payable_goods_fen": ("买家应付货款",),
             C.shipping_fen: ("买家应付邮费",),
             "total_fen": ("总金额",),
             C.amount_fen: ("买家实付金额",),
