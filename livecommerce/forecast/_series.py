@@ -193,6 +193,13 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
 
 
 def run_one(item: tuple[pl.DataFrame, Settings]) -> pl.DataFrame:
-    """``forecast_series`` on a ``(frame, settings)`` pair: the unit a map engine applies."""
+    """``forecast_series`` on a ``(frame, settings)`` pair: the unit a map engine applies.
+
+    BLAS runs single-threaded inside: the fits are small, and threads fighting over the cores made
+    them three to eight times slower; parallelism comes from mapping over series instead.
+    """
+    from threadpoolctl import threadpool_limits
+
     frame, settings = item
-    return forecast_series(frame, settings)
+    with threadpool_limits(1):
+        return forecast_series(frame, settings)

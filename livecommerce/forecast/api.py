@@ -88,6 +88,24 @@ def _settings(panel: Panel, h: int, models: Any, n_windows: int, step: int | Non
     )
 
 
+#: backtest points a series needs for its own error level to set the width of its intervals
+MIN_POINTS_OWN_SCALE = 10
+
+
+def _calibration_scale(rows: pl.DataFrame, fitted: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Add ``cal``: the mean absolute backtest error of ``fitted`` per ``keys`` when it has enough points,
+    else the row's naive scale. Residuals divided by it are comparable across series (normalised conformal).
+    """
+    own = fitted.group_by(keys).agg((pl.col(Y) - pl.col("mean")).abs().mean().alias("_mae"), pl.len().alias("_n"))
+    rows = rows.join(own, on=keys, how="left")
+    cal = pl.when(pl.col("_n").fill_null(0) >= MIN_POINTS_OWN_SCALE).then(pl.col("_mae")).otherwise(pl.col("scale"))
+    return rows.with_columns(cal.alias("cal")).drop("_mae", "_n")
+
+
+def _scaled(err: pl.Expr) -> pl.Expr:
+    return pl.when(pl.col("cal") > 0).then(err / pl.col("cal")).otherwise(0.0).alias("r")
+
+
 def _forecast_points(
     history: Frame,
     h: int,
@@ -137,9 +155,10 @@ def forecast(
     )
     panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
     bt = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
-    bt = bt.select(UID, "step", ((pl.col(Y) - pl.col("mean")) / pl.col("scale")).alias("r"))
     fin = points.filter(pl.col("window").is_null()).select(UID, DS, "step", "model", "mean", "scale", "series_note")
-    fin = apply_quantiles(residual_quantiles(bt, fin, taus), [quantile_name(t) for t in taus])
+    fin = _calibration_scale(fin, bt, [UID])
+    bt = _calibration_scale(bt, bt, [UID]).select(UID, "step", _scaled(pl.col(Y) - pl.col("mean")))
+    fin = apply_quantiles(residual_quantiles(bt, fin, taus), [quantile_name(t) for t in taus], total_scale="cal")
     fin = _with_notes(fin, panel)
     cols = [UID, DS, "model", "mean", *[quantile_name(t) for t in taus], "note"]
     return _out(fin.select(cols).sort(UID, DS), panel)
@@ -175,12 +194,13 @@ def forecast_total(
         id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
     )
     panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
+    sel = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
     bt = (
-        points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
+        _calibration_scale(sel, sel, [UID])
         .group_by(UID, "window")
-        .agg(((pl.col(Y) - pl.col("mean")).sum() / pl.col("scale").first()).alias("r"), pl.len().alias("n"))
+        .agg((pl.col(Y) - pl.col("mean")).sum().alias("e"), pl.col("cal").first(), pl.len().alias("n"))
         .filter(pl.col("n") == h)
-        .select(UID, pl.lit(0).alias("_k"), "r")
+        .select(UID, pl.lit(0).alias("_k"), _scaled(pl.col("e")))
     )
     fin = (
         points.filter(pl.col("window").is_null())
@@ -195,9 +215,10 @@ def forecast_total(
         )
         .with_columns(pl.lit(0).alias("_k"))
     )
+    fin = _calibration_scale(fin, sel, [UID])
     rw_sd = 1.25 * math.sqrt(h * (h + 1) * (2 * h + 1) / 6)  # sum of random-walk errors, no backtest
     fin = residual_quantiles(bt, fin, taus, key="_k", fallback_sd=rw_sd)
-    fin = _with_notes(apply_quantiles(fin, [quantile_name(t) for t in taus]), panel)
+    fin = _with_notes(apply_quantiles(fin, [quantile_name(t) for t in taus], total_scale="cal"), panel)
     cols = [UID, "start", "end", "model", "mean", *[quantile_name(t) for t in taus], "note"]
     return _out(fin.select(cols).sort(UID), panel)
 
@@ -247,17 +268,17 @@ def backtest(
     )
     settings = _settings(panel, h, models, n_windows, step, keep="all", final=False)
     points = _points(panel, settings, engine, n_jobs)
-    ok = points.filter(pl.col("mean").is_not_nan()).with_columns(
-        ((pl.col(Y) - pl.col("mean")) / pl.col("scale")).alias("r")
-    )
+    ok = points.filter(pl.col("mean").is_not_nan())
     parts = []
     for j in ok["window"].unique().sort().to_list():
-        res = ok.filter(pl.col("window") != j).select("model", UID, "step", "r")
-        target = ok.filter(pl.col("window") == j)
+        other = ok.filter(pl.col("window") != j)
+        res = _calibration_scale(other, other, [UID, "model"])
+        res = res.select("model", UID, "step", _scaled(pl.col(Y) - pl.col("mean")))
+        target = _calibration_scale(ok.filter(pl.col("window") == j), other, [UID, "model"])
         parts.append(residual_quantiles(res, target, all_taus, by=["model"]))
     names = [quantile_name(t) for t in all_taus]
     if parts:
-        cal = apply_quantiles(pl.concat(parts), names, total_scale="scale")
+        cal = apply_quantiles(pl.concat(parts), names, total_scale="cal")
     else:
         cal = ok.with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in names])
     err = pl.col(Y) - pl.col("mean")
