@@ -169,6 +169,8 @@ CANONICAL_FILES: Final[dict[str, tuple[str, ...]]] = {
         C.traffic_genre,
         C.session_id,
     ),
+    # platform product ids (商品ID / 商品id) mapped to our product (the warehouse's product_alias)
+    "product_aliases": (C.platform_id, C.platform_product_id, C.product_id),
 }
 
 
