@@ -459,8 +459,11 @@ def _lines_from_headers(headers: pl.DataFrame, items: pl.DataFrame | None) -> pl
     """
     base_cols = [c for c in headers.columns if c not in ("address", "total_fen", "settled_fen", "item_kinds")]
     headers = headers.select(base_cols)
+    if C.quantity not in headers.columns:
+        # the analysis subset of the Taobao report has no 宝贝总数量: one unit per order
+        headers = headers.with_columns(pl.lit(1, dtype=pl.Int64).alias(C.quantity))
     if items is None or items.height == 0:
-        return headers.with_columns(pl.lit(1, dtype=pl.Int64).alias(C.line_no))
+        return headers.with_columns(pl.lit(1, dtype=pl.Int64).alias(C.line_no), pl.col(C.quantity).fill_null(1))
     keep = [c for c in items.columns if c not in ("_line", C.platform_id)]
     joined = headers.join(items.select(keep), on=C.order_id, how="left", suffix="_item")
     has_item = pl.col(C.line_no).is_not_null()

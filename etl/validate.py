@@ -180,6 +180,7 @@ def _prepared(
             )
         )
 
+    raw_all = raw
     frame = raw.select([pl.col(f"c{i}").str.strip_chars().alias(f) for f, i in cols.items()] + [pl.col("_line")])
     frame = frame.with_columns(
         [pl.when(pl.col(f).str.len_chars() == 0).then(None).otherwise(pl.col(f)).alias(f) for f in cols]
@@ -225,11 +226,11 @@ def _prepared(
         id_parts = [k for k in key if k in _NUMERIC_IDS or k in _TEXT_IDS or k == C.line_no] or key[:1]
         unkeyed = frame.select(pl.any_horizontal([pl.col(k).is_null() for k in id_parts])).to_series()
         if problems:
-            unkeyed = unkeyed | frame["_line"].is_in(pl.concat(problems)["_line"])
+            unkeyed = unkeyed | frame["_line"].is_in(pl.concat(problems)["_line"].implode())
         hashes = pl.select(pl.when(unkeyed).then(None).otherwise(hashes)).to_series()
         dup = (hashes.is_not_null() & hashes.is_duplicated() & ~hashes.is_first_distinct()).fill_null(False)
         if len(state.seen):
-            dup = dup | (hashes.is_not_null() & hashes.is_in(state.seen)).fill_null(False)
+            dup = dup | (hashes.is_not_null() & hashes.is_in(state.seen.implode())).fill_null(False)
         report(
             dup, header_of.get(key[-1], key[-1]), "duplicate_row", frame[key[-1]] if key[-1] in frame.columns else None
         )
@@ -324,8 +325,8 @@ def _prepared(
         report(unknown, header_of.get(C.product_id, C.product_id), "unknown_product", frame[C.product_id])
 
     bad_lines = pl.concat(problems)["_line"].unique() if problems else pl.Series("_line", [], dtype=pl.Int64)
-    good = frame.filter(~frame["_line"].is_in(bad_lines))
-    rejects = _rejects(problems, raw, table, path)
+    good = frame.filter(~frame["_line"].is_in(bad_lines.implode()))
+    rejects = _rejects(problems, raw_all, table, path)
     return Prepared(good, rejects, raw.height + int(summary.sum() or 0))
 
 
@@ -334,7 +335,7 @@ def _lines_with_problem(problems: list[pl.DataFrame], frame: pl.DataFrame, colum
     if not problems:
         return pl.Series([False] * frame.height)
     seen = pl.concat(problems).filter(pl.col("column") == column)["_line"]
-    return frame["_line"].is_in(seen)
+    return frame["_line"].is_in(seen.implode())
 
 
 def _numbered(frame: pl.DataFrame, dup: pl.Series, state: _State) -> pl.DataFrame:
@@ -377,13 +378,11 @@ def _shaped(frame: pl.DataFrame, reader: Reader, report, header_of: dict[str, st
                 exprs.append(pl.lit(prov).alias(C.province))
             if C.city not in cols:
                 exprs.append(pl.lit(city).alias(C.city))
-        elif C.province in cols:
-            exprs.append(
-                pl.when(pl.col(C.province).str.contains(r"^\*+$"))
-                .then(None)
-                .otherwise(pl.col(C.province))
-                .alias(C.province)
-            )
+        else:
+            for part in (C.province, C.city):
+                if part in cols:
+                    masked = pl.col(part).str.contains(r"^\*+$")
+                    exprs.append(pl.when(masked).then(None).otherwise(pl.col(part)).alias(part))
         reasons = [r for r in ("close_reason", "cancel_reason") if r in cols]
         if reasons and C.refund_reason not in cols:
             reason = pl.coalesce([pl.col(r) for r in reasons])
@@ -437,7 +436,7 @@ def _rejects(problems: list[pl.DataFrame], raw: pl.DataFrame, table: RawTable, p
         return []
     found = pl.concat(problems).sort("_line", maintain_order=True)
     lines = found["_line"].unique().to_list()
-    raw_rows = raw.filter(pl.col("_line").is_in(lines))
+    raw_rows = raw.filter(pl.col("_line").is_in(pl.lit(pl.Series(lines, dtype=pl.Int64)).implode()))
     header = table.header
     raw_by_line: dict[int, str] = {}
     for row in raw_rows.iter_rows(named=True):

@@ -198,7 +198,10 @@ def mapped_reader(path: Path) -> Reader:
     platform = doc.get("platform", base.platform)
     tz = str(doc.get("timezone", "Asia/Shanghai"))
     money = str(doc.get("money", "yuan" if base.name.startswith("canonical") else base.money))
-    return replace(base, name=f"mapping:{path.stem}", columns=columns, platform=platform, tz=tz, money=money)
+    required = tuple(f for f in doc["columns"] if f in columns)
+    return replace(
+        base, name=f"mapping:{path.stem}", columns=columns, required=required, platform=platform, tz=tz, money=money
+    )
 
 
 # the built-in formats register themselves
