@@ -1,0 +1,174 @@
+"""Loading on SQLite and PostgreSQL: idempotence, newer exports, manifest and runs, dimensions,
+the CLI contract (JSON document, exit codes) in a subprocess. Asserts on database state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+
+from etl import assignments_from, load_paths
+from livecommerce.warehouse.tables import IngestRun, LoadedFile, OrderLine, Product, RejectedRow
+
+FIX = Path(__file__).parent / "fixtures" / "etl"
+NOW = dt.datetime(2024, 12, 17, tzinfo=dt.UTC)
+
+#: columns that record which run wrote a row or when: not part of "the same warehouse"
+_VOLATILE = {"first_run_id", "last_run_id", "created_at_utc_dim", "run_id"}
+DATA_TABLES = ("county", "host", "product", "product_alias", "order_line", "after_sale")
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Return the data tables' rows (sorted, without run ids and registration times)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for name in DATA_TABLES:
+            rows = conn.execute(text(f"select * from {name}")).mappings().all()
+            cleaned = []
+            for row in rows:
+                items = {k: v for k, v in row.items() if k not in _VOLATILE}
+                if name in ("host", "product"):
+                    items.pop("created_at_utc", None)
+                cleaned.append(tuple(sorted((k, str(v)) for k, v in items.items())))
+            out[name] = sorted(cleaned)
+    return out
+
+
+DY_HEAD = "主订单编号,子订单编号,选购商品,商品ID,商品数量,订单提交时间,订单状态,订单应付金额,运费,达人ID,达人昵称,流量来源,流量体裁\n"
+
+
+def douyin_file(path: Path, rows: list[tuple[str, str, int, str, str, str]]) -> Path:
+    """Write a small Douyin order export: (order id, sub id, qty, status, paid, genre) per line."""
+    body = "".join(
+        f"{o},{s},礼县花牛苹果 5斤,3664938891258188413,{q},2024-09-01 20:03:00,{st},{paid},0,262326536451,小王,直播间-自营,{genre}\n"
+        for o, s, q, st, paid, genre in rows
+    )
+    path.write_text(DY_HEAD + body, encoding="utf-8-sig")
+    return path
+
+
+def test_loading_twice_changes_nothing_and_says_so(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    [first] = load_paths(engine, [FIX / "douyin_orders_bom.csv"], now=NOW)
+    before = snapshot(engine)
+    [second] = load_paths(engine, [FIX / "douyin_orders_bom.csv"], now=NOW)
+    assert (first.inserted, first.updated) == (3, 0)
+    assert (second.status, second.inserted, second.updated, second.unchanged) == ("unchanged", 0, 0, 3)
+    assert snapshot(engine) == before
+    with engine.connect() as conn:
+        runs = conn.execute(select(IngestRun.__table__).order_by(IngestRun.__table__.c.run_id)).all()
+        manifest = conn.execute(select(LoadedFile.__table__)).all()
+        rejected = conn.execute(select(RejectedRow.__table__.c.run_id)).scalars().all()
+    assert [r.status for r in runs] == ["loaded", "unchanged"]
+    assert runs[0].rows_read == 10 and runs[0].rejected == 7 and runs[0].inserted == 3
+    assert len(manifest) == 1 and manifest[0].run_id == runs[0].run_id and len(manifest[0].sha256) == 64
+    assert sorted(set(rejected)) == [runs[0].run_id, runs[1].run_id]  # each run keeps its own rejects
+
+
+def test_newer_export_advances_status_and_keeps_first_seen_fields(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    old = douyin_file(tmp_path / "v1.csv", [("7001", "70011", 1, "待发货", "49.90", "数据将于第二天更新")])
+    new = douyin_file(
+        tmp_path / "v2.csv",
+        [("7001", "70011", 1, "已完成", "49.90", "直播"), ("7002", "70021", 2, "待发货", "99.80", "直播")],
+    )
+    [r1] = load_paths(engine, [old], now=NOW)
+    [r2] = load_paths(engine, [new], now=NOW)
+    assert (r1.inserted, r2.inserted, r2.updated) == (1, 1, 1)
+    [r3] = load_paths(engine, [old], now=NOW)  # an older export arriving late changes nothing
+    assert (r3.updated, r3.unchanged) == (0, 1)
+    with engine.connect() as conn:
+        line = conn.execute(select(OrderLine.__table__).where(OrderLine.__table__.c.order_id == "7001")).one()
+    assert line.status == "completed" and line.traffic_genre == "直播" and line.amount_fen == 4990
+    assert line.first_run_id == r1.run_id and line.last_run_id == r2.run_id
+
+
+def test_products_and_hosts_registered_unassigned_or_by_option(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(
+        'hosts:\n  "douyin:262326536451": {county_id: lixian}\n'
+        'products:\n  "douyin:3605968339377623332": {product_id: lixian-fuji-10jin, county_id: lixian}\n',
+        encoding="utf-8",
+    )
+    with engine.begin() as conn:
+        conn.execute(text("insert into county (county_id, name_zh, name_en) values ('lixian', '礼县', 'Li County')"))
+        conn.execute(text("insert into county (county_id, name_zh, name_en) values ('puan', '普安县', 'Pu''an')"))
+    assign = assignments_from(registry, county_id="puan")
+    load_paths(engine, [FIX / "douyin_orders_bom.csv"], assign=assign, now=NOW)
+    with engine.connect() as conn:
+        products = dict(conn.execute(select(Product.__table__.c.product_id, Product.__table__.c.county_id)).all())
+        hosts = dict(conn.execute(text("select platform_host_id, county_id from host")).all())
+        fuji = conn.execute(
+            text("select product_id from order_line where platform_line_id = '6900000000000000012'")
+        ).scalar()
+    assert products["douyin:3664938891258188413"] == "puan"  # --county for new products
+    assert products["lixian-fuji-10jin"] == "lixian" and fuji == "lixian-fuji-10jin"  # the registry
+    assert hosts["262326536451"] == "lixian" and hosts["7000000001"] == "puan"
+
+
+def test_first_export_loads_unassigned_without_preparation(warehouse) -> None:  # type: ignore[no-untyped-def]
+    [report] = load_paths(warehouse.engine, [FIX / "pinduoduo_orders.csv"], now=NOW)
+    assert report.status == "loaded"
+    with warehouse.engine.connect() as conn:
+        counties = conn.execute(text("select county_id from product")).scalars().all()
+    assert counties and all(c is None for c in counties)
+
+
+# --- CLI in a subprocess ---------------------------------------------------------------------------
+
+
+def _cli(warehouse, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, **warehouse.env}
+    return subprocess.run(
+        [sys.executable, "-m", "livecommerce", "etl", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_cli_load_json_document_and_exit_codes(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _cli(warehouse, "load", str(FIX / "pinduoduo_orders.csv"), str(FIX / "taobao_subset.csv"), "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    keys = {
+        "path",
+        "format",
+        "encoding",
+        "status",
+        "rows_read",
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected",
+        "rejects",
+    }
+    assert [set(f) >= keys for f in doc["files"]] == [True, True]
+    pdd = next(f for f in doc["files"] if f["path"].endswith("pinduoduo_orders.csv"))
+    assert pdd["rejects"] == [
+        {"line": 4, "column": "订单成交时间", "code": "summary_row", "message": pdd["rejects"][0]["message"]}
+    ]
+    assert pdd["inserted"] == 2 and pdd["rejected"] == 1 and pdd["encoding"] == "utf-8"
+
+    refused = _cli(warehouse, "load", str(FIX / "not_text.csv"), "--json")
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout)["files"][0]["status"] == "refused"
+
+    before = snapshot(warehouse.engine)
+    dry = _cli(warehouse, "load", str(FIX / "douyin_orders_bom.csv"), "--dry-run", "--json")
+    assert dry.returncode == 0 and json.loads(dry.stdout)["files"][0]["inserted"] == 3
+    assert snapshot(warehouse.engine) == before
+
+    runs = json.loads(_cli(warehouse, "runs", "--json").stdout)["runs"]
+    assert [r["status"] for r in runs] == ["refused", "loaded", "loaded"]  # newest first; a dry run leaves none
+    pdd_run = next(r for r in runs if r["path"].endswith("pinduoduo_orders.csv"))
+    rejects = json.loads(_cli(warehouse, "rejects", "--run", str(pdd_run["run_id"]), "--json").stdout)["rejects"]
+    assert [(r["line"], r["code"]) for r in rejects] == [(4, "summary_row")]
+
+    bad_format = _cli(warehouse, "load", str(FIX / "pinduoduo_orders.csv"), "--format", "nope")
+    assert bad_format.returncode == 1 and "nope" in bad_format.stderr and "Traceback" not in bad_format.stderr
