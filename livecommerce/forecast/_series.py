@@ -1,9 +1,10 @@
 """The per-series work: classify, backtest the ladder, select, forecast. A pure function of a frame.
 
 :func:`forecast_series` takes one series' frame (history rows with ``y``, then horizon rows with
-``y`` null) and the settings, and returns a frame of *forecast points*: for every model and every
-backtest window, the forecast of each period with the actual ``y`` (``window`` 0, 1, ...), and the
-selected model's forecast from the whole history (``window`` null). Calibration and metrics are
+``y`` null) and the settings, and returns a frame of *forecast points*: backtest forecasts of each
+period with the actual ``y`` (``window`` 0, 1, ...) — of every model (``keep="all"``), or of the
+model the selection would have picked without that window (``keep="selected"``, the calibration
+rows) — and the selected model's forecast from the whole history (``window`` null). Calibration and metrics are
 computed afterwards from these points, across series, by the caller. A distributed engine can map
 this function over series unchanged.
 """
@@ -57,6 +58,15 @@ def _predict(model: Model, y: np.ndarray, X: dict[str, np.ndarray], c: int, h: i
     if out.shape != (h,) or not np.all(np.isfinite(out)):
         raise ModelFitError(f"{model.alias} returned no finite forecast")
     return np.maximum(out, 0.0)
+
+
+def _select(scores: dict[str, list[float]], aliases: list[str], windows: Any) -> str:
+    """The alias with the lowest mean MASE over ``windows``, unless it does not beat the baseline."""
+    means = {a: float(np.mean([v[i] for i in windows])) for a, v in scores.items()}
+    best = min(means, key=lambda a: (means[a], aliases.index(a)))
+    if BASELINE in means and means[best] >= means[BASELINE]:
+        return BASELINE
+    return best
 
 
 def cutoffs(n: int, h: int, n_windows: int, step: int, min_train: int) -> list[int]:
@@ -125,12 +135,10 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
                 for k in range(h)
             )
 
-    complete = {a: float(np.mean(v)) for a, v in mase_by_model.items() if len(v) == len(cuts) and a not in failed}
+    complete = {a: v for a, v in mase_by_model.items() if len(v) == len(cuts) and a not in failed}
     aliases = [mdl.alias for mdl in ladder]
     if complete:
-        best = min(complete, key=lambda a: (complete[a], aliases.index(a)))
-        if BASELINE in complete and complete[best] >= complete[BASELINE]:
-            best = BASELINE
+        best = _select(complete, aliases, range(len(cuts)))
     else:
         best = BASELINE if BASELINE in aliases else aliases[0]
         if cuts:
@@ -166,7 +174,13 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
             for k in range(h)
         ]
     if settings.keep == "selected":
-        rows = [r for r in rows if r["model"] == best]
+        # calibration rows: window j forecast by the model selected on the other windows, so the
+        # errors include the selection step (errors of the model selected on all windows are optimistic)
+        if complete and len(cuts) > 1:
+            pick = {j: _select(complete, aliases, [i for i in range(len(cuts)) if i != j]) for j in range(len(cuts))}
+        else:
+            pick = {j: best for j in range(len(cuts))}
+        rows = [r for r in rows if r["model"] == pick[r["window"]]]
     schema = {
         "model": pl.String,
         "window": pl.Int32,
@@ -179,6 +193,7 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         "scale2": pl.Float64,
         "note": pl.String,
     }
+    flag = pl.lit(True) if settings.keep == "selected" else pl.col("model") == best
     out = (
         pl.DataFrame(rows + final_rows, schema=schema, orient="row")
         if rows or final_rows
@@ -186,7 +201,7 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     )
     return out.with_columns(
         pl.lit(uid, dtype=frame.schema[UID]).alias(UID),
-        (pl.col("model") == best).alias("selected"),
+        flag.alias("selected"),
         pl.lit(klass).alias("demand_class"),
         pl.lit("; ".join(notes) if notes else None, dtype=pl.String).alias("series_note"),
     )

@@ -31,10 +31,10 @@ def _run_chunk(args: tuple[Callable[[Any], Any], list[Any]]) -> list[Any]:
     return [fn(x) for x in chunk]
 
 
-def process_map(n_jobs: int = -1, chunks_per_worker: int = 4, min_items_per_worker: int = 10) -> Engine:
+def process_map(n_jobs: int = -1, chunks_per_worker: int = 4, min_items_per_worker: int = 100) -> Engine:
     """Return an engine that maps over ``n_jobs`` worker processes (-1: one per CPU), in chunks.
 
-    Workers are spawned (polars is not fork-safe) and cost about a second each to start, so fewer
+    Workers are spawned (polars is not fork-safe) and cost a few seconds each to start (imports), so fewer
     workers are used when there are fewer than ``min_items_per_worker`` items per worker, and none
     (this process) below two workers' worth.
     """
