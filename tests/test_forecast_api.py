@@ -259,3 +259,36 @@ def test_dates_off_the_grid_are_refused() -> None:
     odd = pl.concat([hist, pl.DataFrame({"unique_id": ["a"], "ds": [START + dt.timedelta(days=3)], "y": [1.0]})])
     with pytest.raises(ForecastInputError, match="off the regular 1w grid"):
         forecast(odd, 2, freq="1w", n_jobs=1)
+
+
+# --- layering and docs ---------------------------------------------------------------------
+
+
+def test_forecast_imports_nothing_above_it() -> None:
+    import ast
+    from pathlib import Path
+
+    import livecommerce.forecast as pkg
+
+    imported: set[str] = set()
+    for path in Path(pkg.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+    ours = {m for m in imported if m.startswith(("livecommerce", "etl"))}
+    assert ours and all(m.startswith("livecommerce.forecast") for m in ours)
+    assert not any(m.startswith(("sqlalchemy", "alembic", "dash")) for m in imported)
+
+
+def test_docs_describe_every_public_function_and_model_alias() -> None:
+    from pathlib import Path
+
+    import livecommerce.forecast as pkg
+    from livecommerce.forecast import MODELS
+
+    text = (Path(__file__).parents[1] / "docs" / "forecasting.md").read_text(encoding="utf-8")
+    for name in [*MODELS, "ets_damped", "forecast(", "forecast_total(", "backtest(", "classify_demand("]:
+        assert f"`{name}" in text, name
+    assert {"forecast", "backtest", "forecast_total", "ForecastInputError"} <= set(pkg.__all__)
