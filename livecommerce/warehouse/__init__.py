@@ -51,7 +51,20 @@ def init(engine: Engine) -> str | None:
     ]
     with engine.begin() as conn:
         upsert(conn, tables.Platform.__table__, rows)
+        _rollups_backfilled(conn)
     return revision
+
+
+def _rollups_backfilled(conn) -> bool:  # type: ignore[no-untyped-def]
+    """Build the rollups once for a warehouse that has facts but no rollups (after the upgrade)."""
+    from livecommerce.warehouse.rollups import refresh_all
+
+    has_rollups = conn.execute(select(tables.RollupDaily.__table__.c.day).limit(1)).first()
+    has_facts = conn.execute(select(tables.OrderLine.__table__.c.order_id).limit(1)).first()
+    if has_rollups or not has_facts:
+        return False
+    refresh_all(conn)
+    return True
 
 
 def table_counts(engine: Engine) -> dict[str, int]:

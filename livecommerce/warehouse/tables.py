@@ -9,12 +9,13 @@ Later features add rollups, forecasts, recommendations, plans and users through 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -43,6 +44,8 @@ __all__ = [
     "Product",
     "ProductAlias",
     "RejectedRow",
+    "RollupDaily",
+    "RollupSession",
     "SessionMinute",
     "SessionProduct",
     "UtcDateTime",
@@ -391,3 +394,66 @@ class RejectedRow(Base):
     code: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text)
+
+
+# --- rollups -------------------------------------------------------------------------------
+
+
+class RollupDaily(Base):
+    """Sales per local day (Asia/Shanghai), platform, host and product: the dashboard's daily grain.
+
+    Rebuilt by ``livecommerce.warehouse.rollups.refresh`` for the days a load touched. ``host_key``
+    is the attributed host, ``''`` for sales no host is credited with (shelf, affiliate);
+    ``product_key`` is ``''`` for lines with no known product. An order counts once per host (on its
+    first line); a buyer once per day and host. Money in fen.
+    """
+
+    __tablename__ = "rollup_daily"
+    __table_args__ = (
+        Index(None, "host_key", "day"),
+        Index(None, "product_key", "day"),
+        Index(None, "day"),
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    buyers: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_orders: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
+    live_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    provisional_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupSession(Base):
+    """One row per live session: its traffic and the sales attributed to it (money in fen)."""
+
+    __tablename__ = "rollup_session"
+    __table_args__ = (Index(None, "host_id", "day"), Index(None, "day"))
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host_id: Mapped[str | None] = mapped_column(String(128))
+    day: Mapped[date] = mapped_column(Date)
+    started_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    live_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    online_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    peak_online: Mapped[int] = mapped_column(Integer, default=0)
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_followers: Mapped[int] = mapped_column(Integer, default=0)
+    interacting_viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    product_exposed_viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    product_clickers: Mapped[int] = mapped_column(BigInteger, default=0)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    live_buyers: Mapped[int] = mapped_column(Integer, default=0)
+    explain_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    explain_minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,277 @@
+"""Daily and per-session rollups, rebuilt for the days a load touched.
+
+The dashboard and reports read these small tables instead of scanning ``order_line``: a query
+for one host over 30 days reads a few hundred rollup rows whatever the size of the history.
+:func:`refresh` runs inside the loader's transaction (which holds the ETL write lock), so a
+failed load leaves the rollups as they were and a repeated load leaves them unchanged.
+
+Every write goes through :func:`livecommerce.warehouse.upsert.upsert`; rows for groups that no
+longer exist in the refreshed window (e.g. an order re-attributed to another host) are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import Date, and_, case, cast, delete, func, literal, or_, select, tuple_, type_coerce
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from livecommerce.config import LOCAL_TZ
+from livecommerce.warehouse.tables import LiveSession, OrderLine, RollupDaily, RollupSession, SessionProduct
+from livecommerce.warehouse.upsert import UpsertResult, upsert
+
+__all__ = ["PAID_STATUSES", "local_day", "paid_condition", "refresh", "refresh_all"]
+
+_TZ = ZoneInfo(LOCAL_TZ)
+#: statuses of a line that was paid (a ``cancelled`` line counts as paid when it has a payment time)
+PAID_STATUSES = ("paid", "shipped", "completed", "refunded", "partially_refunded")
+_OL = OrderLine.__table__
+_RD = RollupDaily.__table__
+_RS = RollupSession.__table__
+_LS = LiveSession.__table__
+_SP = SessionProduct.__table__
+_SESSION_REACH = dt.timedelta(hours=24)  # the longest session whose orders a window can contain
+
+
+def local_day(conn: Connection, column: ColumnElement[dt.datetime]) -> ColumnElement[dt.date]:
+    """Return a SQL expression for the Asia/Shanghai calendar day of a UTC timestamp column."""
+    if conn.dialect.name == "sqlite":
+        return type_coerce(func.date(column, "+8 hours"), Date)  # Asia/Shanghai: no DST since 1991
+    return cast(func.timezone(LOCAL_TZ, column), Date)
+
+
+def paid_condition() -> ColumnElement[bool]:
+    """Return the SQL condition for an order line that counts in GMV (it was paid)."""
+    return or_(_OL.c.status.in_(PAID_STATUSES), _OL.c.paid_at_utc.is_not(None))
+
+
+def _utc_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(first_day, dt.time(), _TZ).astimezone(dt.UTC)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), _TZ).astimezone(dt.UTC)
+    return start, end
+
+
+def _daily_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
+    host_key = func.coalesce(_OL.c.host_id, literal(""))
+    product_key = func.coalesce(_OL.c.product_id, literal(""))
+    day = local_day(conn, when)
+    refunded = case((_OL.c.refund_fen > 0, 1), else_=0)
+    cancelled = case((_OL.c.status == "cancelled", 1), else_=0)
+    lines = (
+        select(
+            day.label("day"),
+            host_key.label("host_key"),
+            product_key.label("product_key"),
+            _OL.c.amount_fen,
+            _OL.c.refund_fen,
+            _OL.c.quantity,
+            _OL.c.status,
+            _OL.c.session_id,
+            _OL.c.attribution_provisional,
+            func.row_number()
+            .over(partition_by=[_OL.c.order_id, host_key], order_by=_OL.c.line_no)
+            .label("order_first"),
+            func.max(refunded).over(partition_by=[_OL.c.order_id, host_key]).label("order_refunded"),
+            func.min(cancelled).over(partition_by=[_OL.c.order_id, host_key]).label("order_cancelled"),
+            func.row_number()
+            .over(
+                partition_by=[day, host_key, func.coalesce(_OL.c.buyer_id, _OL.c.order_id)],
+                order_by=[when, _OL.c.order_id, _OL.c.line_no],
+            )
+            .label("buyer_first"),
+        )
+        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
+        .subquery()
+    )
+    first = lines.c.order_first == 1
+    stmt = select(
+        lines.c.day,
+        lines.c.host_key,
+        lines.c.product_key,
+        func.sum(lines.c.amount_fen).label("gmv_fen"),
+        func.sum(lines.c.refund_fen).label("refund_fen"),
+        func.sum(case((lines.c.status == "cancelled", lines.c.amount_fen - lines.c.refund_fen), else_=0)).label(
+            "cancelled_fen"
+        ),
+        func.sum(case((first, 1), else_=0)).label("orders"),
+        func.sum(lines.c.quantity).label("units"),
+        func.sum(case((lines.c.buyer_first == 1, 1), else_=0)).label("buyers"),
+        func.sum(case((and_(first, lines.c.order_refunded == 1), 1), else_=0)).label("refunded_orders"),
+        func.sum(case((and_(first, lines.c.order_cancelled == 1), 1), else_=0)).label("cancelled_orders"),
+        func.sum(case((lines.c.session_id.is_not(None), lines.c.amount_fen), else_=0)).label("live_gmv_fen"),
+        func.sum(case((lines.c.attribution_provisional == True, 1), else_=0)).label(  # noqa: E712
+            "provisional_lines"
+        ),
+    ).group_by(lines.c.day, lines.c.host_key, lines.c.product_key)
+    rows = conn.execute(stmt).all()
+    text = ("platform_id", "host_key", "product_key")
+    schema = {c.name: (pl.Date if c.name == "day" else pl.Utf8 if c.name in text else pl.Int64) for c in _RD.c}
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(rows[0]._fields) if rows else None, orient="row")
+    if frame.is_empty():
+        return pl.DataFrame(schema={k: v for k, v in schema.items()})
+    frame = frame.with_columns(pl.lit(platform).alias("platform_id"))
+    if frame["day"].dtype == pl.Utf8:
+        frame = frame.with_columns(pl.col("day").str.to_date())
+    return frame.select([pl.col(c).cast(schema[c]) for c in _RD.c.keys()])
+
+
+def _stale_deleted(conn: Connection, platform: str, first_day: dt.date, last_day: dt.date, fresh: pl.DataFrame) -> int:
+    keep = set(fresh.select("day", "host_key", "product_key").iter_rows())
+    existing = conn.execute(
+        select(_RD.c.day, _RD.c.host_key, _RD.c.product_key).where(
+            _RD.c.platform_id == platform, _RD.c.day >= first_day, _RD.c.day <= last_day
+        )
+    ).all()
+    stale = [tuple(r) for r in existing if tuple(r) not in keep]
+    for start in range(0, len(stale), 500):
+        chunk = stale[start : start + 500]
+        conn.execute(
+            delete(_RD).where(
+                _RD.c.platform_id == platform,
+                tuple_(_RD.c.day, _RD.c.host_key, _RD.c.product_key).in_(chunk),
+            )
+        )
+    return len(stale)
+
+
+def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    sessions = conn.execute(
+        select(_LS).where(
+            _LS.c.platform_id == platform, _LS.c.started_at_utc >= start - _SESSION_REACH, _LS.c.started_at_utc < end
+        )
+    ).all()
+    if not sessions:
+        return pl.DataFrame()
+    ids = [s.session_id for s in sessions]
+    sales: dict[str, tuple[int, ...]] = {}
+    explain: dict[str, int] = {}
+    windows: dict[str, int] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        buyer = func.coalesce(_OL.c.buyer_id, _OL.c.order_id)
+        in_window = (
+            select(func.count())
+            .select_from(_SP)
+            .where(
+                _SP.c.platform_id == _OL.c.platform_id,
+                _SP.c.session_id == _OL.c.session_id,
+                _SP.c.product_id == _OL.c.product_id,
+                _SP.c.explain_start_utc <= _OL.c.created_at_utc,
+                or_(_SP.c.explain_end_utc.is_(None), _SP.c.explain_end_utc > _OL.c.created_at_utc),
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                _OL.c.session_id,
+                func.sum(_OL.c.amount_fen),
+                func.sum(_OL.c.refund_fen),
+                func.count(func.distinct(_OL.c.order_id)),
+                func.sum(_OL.c.quantity),
+                func.count(func.distinct(buyer)),
+                func.sum(case((in_window > 0, _OL.c.amount_fen), else_=0)),
+            )
+            .where(_OL.c.platform_id == platform, _OL.c.session_id.in_(chunk), paid_condition())
+            .group_by(_OL.c.session_id)
+        )
+        for sid, *vals in conn.execute(stmt):
+            sales[sid] = tuple(int(v or 0) for v in vals)
+        minutes = (
+            func.julianday(_SP.c.explain_end_utc) - func.julianday(_SP.c.explain_start_utc)
+            if conn.dialect.name == "sqlite"
+            else func.extract("epoch", _SP.c.explain_end_utc - _SP.c.explain_start_utc) / 86400.0
+        )
+        for sid, days in conn.execute(
+            select(_SP.c.session_id, func.sum(minutes))
+            .where(_SP.c.platform_id == platform, _SP.c.session_id.in_(chunk), _SP.c.explain_end_utc.is_not(None))
+            .group_by(_SP.c.session_id)
+        ):
+            windows[sid] = round(float(days or 0) * 1440)
+    rows = []
+    for s in sessions:
+        live_minutes = max(0, round((s.ended_at_utc - s.started_at_utc).total_seconds() / 60))
+        gmv, refund, orders, units, buyers, explain_gmv = sales.get(s.session_id, (0, 0, 0, 0, 0, 0))
+        explain[s.session_id] = explain_gmv
+        rows.append(
+            {
+                "platform_id": platform,
+                "session_id": s.session_id,
+                "host_id": s.host_id,
+                "day": s.started_at_utc.astimezone(_TZ).date(),
+                "started_at_utc": s.started_at_utc,
+                "live_minutes": live_minutes,
+                "online_minutes": round((s.avg_online or 0) * live_minutes),
+                "views": s.views or 0,
+                "viewers": s.viewers or 0,
+                "peak_online": s.peak_online or 0,
+                "watch_seconds": s.watch_seconds or 0,
+                "new_followers": s.new_followers or 0,
+                "interacting_viewers": s.interacting_viewers or 0,
+                "product_exposed_viewers": s.product_exposed_viewers or 0,
+                "product_clickers": s.product_clickers or 0,
+                "gmv_fen": gmv,
+                "refund_fen": refund,
+                "orders": orders,
+                "units": units,
+                "live_buyers": buyers,
+                "explain_gmv_fen": explain_gmv,
+                "explain_minutes": min(windows.get(s.session_id, 0), live_minutes),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]]) -> UpsertResult:
+    """Rebuild the rollups for each platform's span of order times; return the upsert counts.
+
+    ``platform_days`` maps a platform to the first and last (UTC) order time a load touched; every
+    local day in between is recomputed from ``order_line`` (and the sessions of those days from
+    ``live_session``). Call it inside the transaction that changed the facts.
+    """
+    result = UpsertResult()
+    for platform, (first, last) in sorted(platform_days.items()):
+        first_day = first.astimezone(_TZ).date()
+        last_day = last.astimezone(_TZ).date()
+        start, end = _utc_bounds(first_day, last_day)
+        fresh = _daily_rows(conn, platform, start, end)
+        _stale_deleted(conn, platform, first_day, last_day, fresh)
+        if not fresh.is_empty():
+            result = result + upsert(conn, _RD, fresh)
+        sessions = _session_rows(conn, platform, start, end)
+        if not sessions.is_empty():
+            result = result + upsert(conn, _RS, sessions.to_dicts())
+    return result
+
+
+def refresh_all(conn: Connection) -> UpsertResult:
+    """Rebuild every rollup from the facts (after a migration or a manual fix); return the counts."""
+    spans = conn.execute(
+        select(
+            _OL.c.platform_id,
+            func.min(func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)),
+            func.max(func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)),
+        ).group_by(_OL.c.platform_id)
+    ).all()
+    session_spans = conn.execute(
+        select(_LS.c.platform_id, func.min(_LS.c.started_at_utc), func.max(_LS.c.ended_at_utc)).group_by(
+            _LS.c.platform_id
+        )
+    ).all()
+    merged: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for platform, lo, hi in [*spans, *session_spans]:
+        lo, hi = _aware(lo), _aware(hi)
+        if platform in merged:
+            lo, hi = min(lo, merged[platform][0]), max(hi, merged[platform][1])
+        merged[platform] = (lo, hi)
+    return refresh(conn, merged)
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):  # SQLite returns text from min()/max() over a TypeDecorator column
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

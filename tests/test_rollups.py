@@ -1,0 +1,188 @@
+"""Rollups: hand-computed daily and session figures, local day boundaries, idempotence, re-attribution."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from sqlalchemy import select, update
+
+from livecommerce.metrics import kpis
+from livecommerce.warehouse import upsert
+from livecommerce.warehouse.rollups import refresh, refresh_all
+from livecommerce.warehouse.tables import (
+    County,
+    Host,
+    LiveSession,
+    OrderLine,
+    Product,
+    RollupDaily,
+    RollupSession,
+    SessionProduct,
+)
+
+UTC = dt.UTC
+D = dt.date(2025, 10, 1)
+
+
+def _t(hh: int, mm: int = 0, day: int = 1) -> dt.datetime:
+    """Asia/Shanghai wall time on 2025-10-<day> as a UTC datetime."""
+    return dt.datetime(2025, 10, day, hh, mm, tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(UTC)
+
+
+def _line(order: str, line: int, **kw):  # type: ignore[no-untyped-def]
+    row = {
+        "platform_id": "douyin",
+        "order_id": order,
+        "line_no": line,
+        "product_id": "apple",
+        "quantity": 1,
+        "unit_price_fen": 5000,
+        "amount_fen": 5000,
+        "refund_fen": 0,
+        "status": "completed",
+        "created_at_utc": _t(20),
+        "paid_at_utc": _t(20),
+        "buyer_id": "b1",
+        "host_id": "H1",
+        "session_id": "S1",
+        "attribution_provisional": False,
+    }
+    row.update(kw)
+    return row
+
+
+LINES = [
+    _line("o1", 1),  # 50.00, buyer b1
+    _line("o1", 2, product_id="tea", amount_fen=3000, unit_price_fen=3000),  # same order, other product
+    _line("o2", 1, quantity=2, amount_fen=10000, refund_fen=10000, status="refunded"),  # b1 again, refunded
+    _line("o3", 1, buyer_id="b2", status="cancelled", created_at_utc=_t(21), paid_at_utc=_t(21)),
+    _line("o4", 1, buyer_id="b3", status="unpaid", paid_at_utc=None),  # not GMV
+    _line("o5", 1, buyer_id="b4", host_id="H2", session_id=None, created_at_utc=_t(23, 59), paid_at_utc=_t(23, 59)),
+    _line(
+        "o6",
+        1,
+        buyer_id="b4",
+        host_id=None,
+        session_id=None,
+        created_at_utc=_t(0, 1, day=2),
+        paid_at_utc=_t(0, 1, day=2),
+        attribution_provisional=True,
+    ),
+]
+
+
+def _seed(conn) -> None:  # type: ignore[no-untyped-def]
+    upsert(conn, County.__table__, [{"county_id": "lixian", "name_zh": "礼县", "name_en": "Li County"}])
+    upsert(conn, Product.__table__, [{"product_id": p, "title": p, "county_id": "lixian"} for p in ("apple", "tea")])
+    upsert(
+        conn, Host.__table__, [{"host_id": h, "name": h, "kind": "farmer", "county_id": "lixian"} for h in ("H1", "H2")]
+    )
+    upsert(
+        conn,
+        LiveSession.__table__,
+        [
+            {
+                "platform_id": "douyin",
+                "session_id": "S1",
+                "host_id": "H1",
+                "started_at_utc": _t(19, 30),
+                "ended_at_utc": _t(21, 30),
+                "views": 1000,
+                "viewers": 600,
+                "peak_online": 80,
+                "avg_online": 40.0,
+            }
+        ],
+    )
+    upsert(
+        conn,
+        SessionProduct.__table__,
+        [
+            {
+                "platform_id": "douyin",
+                "session_id": "S1",
+                "product_id": "apple",
+                "explain_start_utc": _t(19, 55),
+                "explain_end_utc": _t(20, 10),
+                "price_fen": 5000,
+            }
+        ],
+    )
+    upsert(conn, OrderLine.__table__, LINES)
+
+
+def _daily(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        rows = conn.execute(select(RollupDaily.__table__)).mappings().all()
+    return pl.DataFrame([dict(r) for r in rows])
+
+
+def test_daily_rollup_by_hand(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, {"douyin": (_t(0), _t(0, 1, day=2))})
+    daily = _daily(engine)
+    h1 = daily.filter(pl.col("host_key") == "H1", pl.col("day") == D)
+    apple = h1.filter(pl.col("product_key") == "apple").row(0, named=True)
+    tea = h1.filter(pl.col("product_key") == "tea").row(0, named=True)
+    # apple: o1/1 5000 + o2 10000 (refunded) + o3 5000 (cancelled after payment); o4 unpaid excluded
+    assert apple["gmv_fen"] == 20_000 and apple["refund_fen"] == 10_000 and apple["cancelled_fen"] == 5_000
+    assert apple["orders"] == 3 and apple["units"] == 4
+    assert apple["refunded_orders"] == 1 and apple["cancelled_orders"] == 1
+    # o1 counts once (on its first line, apple); b1 bought twice that day, counted once
+    assert tea["orders"] == 0 and tea["gmv_fen"] == 3000
+    assert int(h1["buyers"].sum()) == 2  # b1, b2
+    # 23:59 local belongs to Oct 1, 00:01 local to Oct 2 (UTC would put both on Oct 1)
+    assert daily.filter(pl.col("host_key") == "H2")["day"].to_list() == [D]
+    shelf = daily.filter(pl.col("host_key") == "").row(0, named=True)
+    assert shelf["day"] == D + dt.timedelta(days=1) and shelf["provisional_lines"] == 1
+    # KPIs from rollups: hosts add up to the whole
+    total = kpis(daily, ["gmv", "net_gmv", "orders"]).row(0, named=True)
+    assert total["gmv"] == 5000 + 3000 + 10000 + 5000 + 5000 + 5000
+    assert total["net_gmv"] == total["gmv"] - 10_000 - 5_000
+
+
+def test_session_rollup_by_hand(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, {"douyin": (_t(0), _t(23))})
+        row = conn.execute(select(RollupSession.__table__)).mappings().one()
+    assert row["live_minutes"] == 120 and row["online_minutes"] == 4800 and row["day"] == D
+    assert row["gmv_fen"] == 5000 + 3000 + 10000 + 5000 and row["orders"] == 3 and row["live_buyers"] == 2
+    # only apple lines created 19:55-20:10 are inside the explain window: o1/1 and o2 at 20:00
+    assert row["explain_gmv_fen"] == 15_000 and row["explain_minutes"] == 15
+
+
+def test_refresh_is_idempotent_and_follows_reattribution(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    span = {"douyin": (_t(0), _t(0, 1, day=2))}
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, span)
+    before = _daily(engine)
+    with engine.begin() as conn:
+        again = refresh(conn, span)
+    assert again.inserted == 0 and again.updated == 0
+    assert _daily(engine).equals(before)
+    with engine.begin() as conn:
+        conn.execute(update(OrderLine.__table__).where(OrderLine.__table__.c.order_id == "o5").values(host_id="H1"))
+        refresh(conn, span)
+    after = _daily(engine)
+    assert after.filter(pl.col("host_key") == "H2").is_empty()
+    assert int(after["gmv_fen"].sum()) == int(before["gmv_fen"].sum())
+
+
+def test_refresh_all_equals_incremental(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, {"douyin": (_t(0), _t(23))})
+        refresh(conn, {"douyin": (_t(0, day=2), _t(1, day=2))})
+    incremental = _daily(engine).sort("day", "host_key", "product_key")
+    with engine.begin() as conn:
+        conn.execute(RollupDaily.__table__.delete())
+        refresh_all(conn)
+    assert _daily(engine).sort("day", "host_key", "product_key").equals(incremental)
