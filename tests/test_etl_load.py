@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from etl import assignments_from, load_paths
-from livecommerce.warehouse.tables import IngestRun, LoadedFile, OrderLine, Product, RejectedRow
+from livecommerce.warehouse.tables import IngestRun, LoadedFile, OrderLine, Product, RejectedRow, metadata
 
 FIX = Path(__file__).parent / "fixtures" / "etl"
 NOW = dt.datetime(2024, 12, 17, tzinfo=dt.UTC)
@@ -30,7 +30,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for name in DATA_TABLES:
-            rows = conn.execute(text(f"select * from {name}")).mappings().all()
+            rows = conn.execute(select(metadata.tables[name])).mappings().all()  # typed: same on both dialects
             cleaned = []
             for row in rows:
                 items = {k: v for k, v in row.items() if k not in _VOLATILE}
@@ -41,13 +41,17 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-DY_HEAD = "主订单编号,子订单编号,选购商品,商品ID,商品数量,订单提交时间,订单状态,订单应付金额,运费,达人ID,达人昵称,流量来源,流量体裁\n"
+DY_HEAD = (
+    "主订单编号,子订单编号,选购商品,商品ID,商品数量,订单提交时间,订单状态,"
+    "订单应付金额,运费,达人ID,达人昵称,流量来源,流量体裁\n"
+)
 
 
 def douyin_file(path: Path, rows: list[tuple[str, str, int, str, str, str]]) -> Path:
     """Write a small Douyin order export: (order id, sub id, qty, status, paid, genre) per line."""
     body = "".join(
-        f"{o},{s},礼县花牛苹果 5斤,3664938891258188413,{q},2024-09-01 20:03:00,{st},{paid},0,262326536451,小王,直播间-自营,{genre}\n"
+        f"{o},{s},礼县花牛苹果 5斤,3664938891258188413,{q},2024-09-01 20:03:00,{st},{paid},0,"
+        f"262326536451,小王,直播间-自营,{genre}\n"
         for o, s, q, st, paid, genre in rows
     )
     path.write_text(DY_HEAD + body, encoding="utf-8-sig")

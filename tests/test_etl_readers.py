@@ -223,10 +223,12 @@ def _qianniu(path: Path) -> Path:
     wb = Workbook()
     orders = wb.active
     orders.title = "订单"
-    orders.append(["订单编号", "订单状态", "买家实付金额", "买家应付邮费", "确认收货打款金额", "退款金额", "订单创建时间",
-                   "订单付款时间", "发货时间", "确认收货时间", "商家备注", "订单关闭原因", "收货地址"])  # fmt: skip
-    orders.append(["5118609024991031607", "交易成功", "130.00", "0.00", "130.00", "0", dt.datetime(2024, 5, 17, 14, 3, 22),
-                   dt.datetime(2024, 5, 17, 14, 5), None, None, None, "订单未关闭", "浙江省 杭州市 西湖区 x"])  # fmt: skip
+    orders.append(["订单编号", "订单状态", "买家实付金额", "买家应付邮费", "确认收货打款金额", "退款金额",
+                   "订单创建时间", "订单付款时间", "发货时间", "确认收货时间", "商家备注", "订单关闭原因",
+                   "收货地址"])  # fmt: skip
+    orders.append(["5118609024991031607", "交易成功", "130.00", "0.00", "130.00", "0",
+                   dt.datetime(2024, 5, 17, 14, 3, 22), dt.datetime(2024, 5, 17, 14, 5), None, None, None,
+                   "订单未关闭", "浙江省 杭州市 西湖区 x"])  # fmt: skip
     orders.append(["5118609024991031608", "退款成功", "58.00", "0.00", "0", "58.00", "2024-05-18 09:00:00",
                    "2024-05-18 09:01:00", None, None, None, "退款成功", "广东省 深圳市 南山区 x"])  # fmt: skip
     lines = wb.create_sheet("子订单")
@@ -383,7 +385,7 @@ def test_canonical_parquet_and_jsonl(memory_engine, tmp_path) -> None:  # type: 
     orders.with_columns(pl.col("order_id") + "j").write_ndjson(tmp_path / "orders.jsonl")
     reports = load_paths(memory_engine, [tmp_path], now=NOW)
     by_name = {Path(r.path).name: r for r in reports}
-    assert [Path(r.path).name for r in reports][0] == "products.parquet"  # dimensions first
+    assert Path(reports[0].path).name == "products.parquet"  # dimensions first
     assert by_name["orders.parquet"].inserted == 2 and by_name["orders.jsonl"].inserted == 2
     assert {(r.line, r.code) for r in by_name["orders.parquet"].rejects} == {(4, "unknown_product")}
     line = _lines(memory_engine, "douyin")[("2", 1)]
