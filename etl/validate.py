@@ -286,7 +286,7 @@ def _prepared(
     frame = _shaped(frame, reader, report, header_of)
 
     # required fields, value ranges
-    for f in REQUIRED.get(reader.kind, ()):
+    for f in (*REQUIRED.get(reader.kind, ()), *reader.row_required):
         column = header_of.get(f, f)
         if f not in frame.columns:
             continue

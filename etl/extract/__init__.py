@@ -64,6 +64,8 @@ class Reader:
     (``Asia/Shanghai`` for platform exports, ``UTC`` for canonical files). ``money`` is
     ``yuan`` (text like ``¥58.90``) or ``fen`` (integers). ``companion`` names the reader of
     a table that must be joined with this one (Taobao's item report, Qianniu's line sheet).
+    ``row_required`` fields must not be empty in a row (beyond what every row of the kind needs),
+    e.g. the Taobao report's 总金额.
     """
 
     name: str
@@ -75,6 +77,7 @@ class Reader:
     money: str = "yuan"
     companion: str | None = None
     notes: tuple[str, ...] = ()
+    row_required: tuple[str, ...] = ()
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

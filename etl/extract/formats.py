@@ -56,6 +56,7 @@ register(
         },
         (C.order_id, C.amount_fen, C.created_at_utc),
         companion="taobao_items",
+        row_required=("total_fen",),
     )
 )
 register(
@@ -213,6 +214,7 @@ register(
             C.finished_at_utc: ("售后完结时间",),
         },
         ("after_sale_id", C.order_id, C.status),
+        row_required=(C.refund_fen,),
     )
 )
 
