@@ -30,6 +30,7 @@ BASE_MEASURES: dict[str, Literal["sum", "max"]] = {
     "refund_fen": "sum",  # amount refunded on those lines
     "net_gmv_fen": "sum",  # gmv_fen - refund_fen - cancelled_fen (derived when absent)
     "cancelled_fen": "sum",  # paid then cancelled, not yet counted as refund
+    "live_gmv_fen": "sum",  # GMV credited to a host (sold live): the numerator of GPM and UV value
     "orders": "sum",  # paid orders
     "units": "sum",  # units on paid lines
     "buyers": "sum",  # paying buyers (distinct within a day and host; summed across them)
@@ -290,23 +291,32 @@ _DEFS: list[Metric] = [
         "GPM (per 1,000 views)",
         "fen_per_1000_views",
         "ratio",
-        "gmv_fen",
+        "live_gmv_fen",
         "views",
         1000.0,
-        definition="GMV / views × 1000.",
+        definition="Live GMV (credited to a host) / views × 1000.",
         note="Per view, as the platforms define it; some tools divide by viewers.",
     ),
-    _m("uv_value", "UV价值", "UV value", "fen", "ratio", "gmv_fen", "viewers", definition="GMV / viewers."),
+    _m(
+        "uv_value",
+        "UV价值",
+        "UV value",
+        "fen",
+        "ratio",
+        "live_gmv_fen",
+        "viewers",
+        definition="Live GMV (credited to a host) / viewers.",
+    ),
     _m(
         "gmv_per_live_hour",
         "小时成交额",
         "GMV per live hour",
         "fen_per_hour",
         "ratio",
-        "gmv_fen",
+        "live_gmv_fen",
         "live_minutes",
         60.0,
-        definition="GMV / hours live; ranks hosts fairly across shift lengths.",
+        definition="Live GMV / hours live; ranks hosts fairly across shift lengths.",
     ),
     _m(
         "explain_gpm_inside",
@@ -369,3 +379,22 @@ def kpis(frame: pl.DataFrame, names: Iterable[str] | None = None, by: Sequence[s
     grouped = frame.group_by(list(by), maintain_order=True).agg(aggs) if by else frame.select(aggs)
     out = grouped.with_columns([m.expr() for m in chosen])
     return out.select([*by, *[m.name for m in chosen]])
+
+
+def markdown_table() -> str:
+    """Return the registry as the Markdown table kept in docs/metrics.md."""
+    lines = [
+        "| name | 中文 | English | unit | aggregation | numerator | denominator | definition |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in METRICS.values():
+        den = f"`{m.denominator}`" if m.denominator else "—"
+        scale = f" ×{m.scale:g}" if m.scale != 1.0 else ""
+        text = f"{m.definition} {m.note}".strip()
+        cells = [f"`{m.name}`", m.label_zh, m.label_en, m.unit, m.agg, f"`{m.numerator}`", f"{den}{scale}", text]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m livecommerce.metrics > table for docs/metrics.md
+    print(markdown_table())

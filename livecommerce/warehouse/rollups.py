@@ -103,7 +103,7 @@ def _daily_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.dat
         func.sum(case((lines.c.buyer_first == 1, 1), else_=0)).label("buyers"),
         func.sum(case((and_(first, lines.c.order_refunded == 1), 1), else_=0)).label("refunded_orders"),
         func.sum(case((and_(first, lines.c.order_cancelled == 1), 1), else_=0)).label("cancelled_orders"),
-        func.sum(case((lines.c.session_id.is_not(None), lines.c.amount_fen), else_=0)).label("live_gmv_fen"),
+        func.sum(case((lines.c.host_key != "", lines.c.amount_fen), else_=0)).label("live_gmv_fen"),
         func.sum(case((lines.c.attribution_provisional == True, 1), else_=0)).label(  # noqa: E712
             "provisional_lines"
         ),

@@ -1,0 +1,883 @@
+"""The read API: every number the dashboard, the CLI and the JSON API show comes from here.
+
+Each function takes an Engine, a :class:`~livecommerce.scope.Scope` (which hosts and counties
+the caller may see; the scope is added to the SQL) and filters (local dates, inclusive, and a
+platform), and returns a polars DataFrame. KPIs are computed by ``livecommerce.metrics`` from
+the rollups, so a query over 30 days reads a few hundred rows whatever the size of the history.
+
+Levels: ``overview`` (all the scope sees), ``host``, ``county`` (the sales of the county's
+products, whoever sold them), ``product`` and ``session``. Money stays in fen here; the CLI and
+the dashboard turn it into yuan at the edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
+
+from livecommerce.config import LOCAL_TZ
+from livecommerce.metrics import BASE_MEASURES, METRICS, kpis
+from livecommerce.scope import Scope
+from livecommerce.warehouse.rollups import paid_condition
+from livecommerce.warehouse.tables import (
+    Host,
+    IngestRun,
+    LiveSession,
+    OrderLine,
+    Product,
+    RollupDaily,
+    RollupSession,
+    SessionMinute,
+    SessionProduct,
+)
+
+__all__ = [
+    "LEVELS",
+    "Filters",
+    "Scope",
+    "buyer_provinces",
+    "daily_trend",
+    "demand_history",
+    "freshness",
+    "funnel",
+    "kpi_report",
+    "league_table",
+    "refunds",
+    "session_curve",
+    "session_list",
+    "session_sales",
+    "slot_heatmap",
+    "top_hosts",
+    "top_products",
+]
+
+Level = Literal["overview", "host", "county", "product", "session"]
+LEVELS: tuple[str, ...] = ("overview", "host", "county", "product", "session")
+_TZ = ZoneInfo(LOCAL_TZ)
+_RD = RollupDaily.__table__
+_RS = RollupSession.__table__
+_OL = OrderLine.__table__
+_SALES_BASES = [c for c in _RD.c.keys() if c in BASE_MEASURES]
+_LIVE_BASES = [c for c in _RS.c.keys() if c in BASE_MEASURES and c not in ("gmv_fen", "refund_fen", "orders", "units")]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Local (Asia/Shanghai) dates, both inclusive, and an optional platform; None means no limit."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    platform: str | None = None
+
+    def previous(self) -> Filters | None:
+        """Return the period of the same length just before this one (None without both dates)."""
+        if self.start is None or self.end is None:
+            return None
+        days = (self.end - self.start).days + 1
+        return Filters(self.start - dt.timedelta(days=days), self.start - dt.timedelta(days=1), self.platform)
+
+
+# --- scope --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Visible:
+    everything: bool
+    hosts: frozenset[str]
+    products: frozenset[str]
+    counties: frozenset[str]
+
+
+def _visible(conn: Connection, scope: Scope) -> _Visible:
+    if scope.all_data:
+        return _Visible(True, frozenset(), frozenset(), frozenset())
+    hosts = set(scope.host_ids)
+    products: set[str] = set()
+    if scope.county_ids:
+        h, p = Host.__table__, Product.__table__
+        hosts |= set(conn.execute(select(h.c.host_id).where(h.c.county_id.in_(scope.county_ids))).scalars())
+        products |= set(conn.execute(select(p.c.product_id).where(p.c.county_id.in_(scope.county_ids))).scalars())
+    return _Visible(False, frozenset(hosts), frozenset(products), frozenset(scope.county_ids))
+
+
+def _daily_scope(v: _Visible) -> ColumnElement[bool]:
+    if v.everything:
+        return literal(True)
+    return or_(_RD.c.host_key.in_(v.hosts), _RD.c.product_key.in_(v.products))
+
+
+def _session_scope(v: _Visible) -> ColumnElement[bool]:
+    return literal(True) if v.everything else _RS.c.host_id.in_(v.hosts)
+
+
+def _order_scope(v: _Visible) -> ColumnElement[bool]:
+    if v.everything:
+        return literal(True)
+    return or_(_OL.c.host_id.in_(v.hosts), _OL.c.product_id.in_(v.products))
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _frame(conn: Connection, stmt: Select[Any]) -> pl.DataFrame:
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    rows = [tuple(r) for r in result]
+    if not rows:
+        return pl.DataFrame({n: [] for n in names})
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+
+def _period(col: ColumnElement[Any], f: Filters) -> list[ColumnElement[bool]]:
+    conds = []
+    if f.start is not None:
+        conds.append(col >= f.start)
+    if f.end is not None:
+        conds.append(col <= f.end)
+    return conds
+
+
+def _utc_period(col: ColumnElement[Any], f: Filters) -> list[ColumnElement[bool]]:
+    conds = []
+    if f.start is not None:
+        conds.append(col >= dt.datetime.combine(f.start, dt.time(), _TZ))
+    if f.end is not None:
+        conds.append(col < dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time(), _TZ))
+    return conds
+
+
+def _county_hosts(conn: Connection, county_id: str) -> set[str]:
+    h = Host.__table__
+    return set(conn.execute(select(h.c.host_id).where(h.c.county_id == county_id)).scalars())
+
+
+def _county_products(conn: Connection, county_id: str) -> set[str]:
+    p = Product.__table__
+    return set(conn.execute(select(p.c.product_id).where(p.c.county_id == county_id)).scalars())
+
+
+def _level_daily(conn: Connection, level: Level, key: str | None) -> list[ColumnElement[bool]]:
+    if level == "host":
+        return [_RD.c.host_key == key]
+    if level == "product":
+        return [_RD.c.product_key == key]
+    if level == "county":
+        return [_RD.c.product_key.in_(_county_products(conn, key or ""))]
+    return []
+
+
+def _level_sessions(conn: Connection, level: Level, key: str | None) -> list[ColumnElement[bool]] | None:
+    if level == "host":
+        return [_RS.c.host_id == key]
+    if level == "county":
+        return [_RS.c.host_id.in_(_county_hosts(conn, key or ""))]
+    if level == "overview":
+        return []
+    return None  # products have no session traffic of their own
+
+
+def _sales_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]]) -> dict[str, int]:
+    where = [_daily_scope(v), *_period(_RD.c.day, f), *conds]
+    if f.platform:
+        where.append(_RD.c.platform_id == f.platform)
+    row = conn.execute(
+        select(*[func.coalesce(func.sum(_RD.c[b]), 0).label(b) for b in _SALES_BASES]).where(*where)
+    ).one()
+    return {b: int(row[i]) for i, b in enumerate(_SALES_BASES)}
+
+
+def _live_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]]) -> dict[str, int]:
+    where = [_session_scope(v), *_period(_RS.c.day, f), *conds]
+    if f.platform:
+        where.append(_RS.c.platform_id == f.platform)
+    cols = [
+        (func.coalesce(func.max(_RS.c[b]), 0) if BASE_MEASURES[b] == "max" else func.coalesce(func.sum(_RS.c[b]), 0))
+        for b in _LIVE_BASES
+    ]
+    sessions = func.count()
+    effective = func.coalesce(func.sum((_RS.c.live_minutes >= 30).cast(type_=_RS.c.orders.type)), 0)
+    row = conn.execute(select(*cols, sessions, effective).where(*where)).one()
+    out = {b: int(row[i]) for i, b in enumerate(_LIVE_BASES)}
+    out["sessions"] = int(row[len(_LIVE_BASES)])
+    out["effective_sessions"] = int(row[len(_LIVE_BASES) + 1])
+    out["outside_minutes"] = max(0, out.get("live_minutes", 0) - out.get("explain_minutes", 0))
+    return out
+
+
+def _bases(conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters) -> dict[str, int]:
+    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key))
+    live_conds = _level_sessions(conn, level, key)
+    if live_conds is not None:
+        live = _live_bases(conn, v, f, live_conds)
+        live["outside_gmv_fen"] = max(0, bases["live_gmv_fen"] - live.get("explain_gmv_fen", 0))
+        bases.update(live)
+    return bases
+
+
+def _session_report(conn: Connection, v: _Visible, key: str, f: Filters) -> pl.DataFrame:
+    platform, _, session_id = key.partition(":") if ":" in key else (f.platform or "", "", key)
+    where = [_session_scope(v), _RS.c.session_id == session_id]
+    if platform:
+        where.append(_RS.c.platform_id == platform)
+    frame = _frame(conn, select(_RS).where(*where))
+    if frame.is_empty():
+        return pl.DataFrame({"level": [], "key": []})
+    frame = frame.with_columns(
+        pl.lit(1).alias("sessions"),
+        (pl.col("live_minutes") >= 30).cast(pl.Int64).alias("effective_sessions"),
+        pl.col("gmv_fen").alias("live_gmv_fen"),
+        (pl.col("live_minutes") - pl.col("explain_minutes")).clip(0).alias("outside_minutes"),
+        (pl.col("gmv_fen") - pl.col("explain_gmv_fen")).clip(0).alias("outside_gmv_fen"),
+    )
+    out = kpis(frame)
+    return out.with_columns(pl.lit("session").alias("level"), pl.lit(key).alias("key")).select(
+        "level", "key", *out.columns
+    )
+
+
+def kpi_report(
+    engine: Engine,
+    scope: Scope,
+    level: Level = "overview",
+    key: str | None = None,
+    filters: Filters | None = None,
+    names: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Return one row of KPIs (registry names, money in fen) for ``level``/``key`` over ``filters``.
+
+    Extra columns: ``level``, ``key``, ``start``, ``end``; for each KPI ``<kpi>_prev`` (the
+    previous period of the same length, when both dates are given); for a host,
+    ``county_median_gmv_per_live_hour`` and ``percentile_gmv_per_live_hour`` (its position among
+    the hosts of its county). A session key is ``platform:session_id`` (or the id with
+    ``filters.platform``). Out of scope → an empty frame.
+    """
+    f = filters or Filters()
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r} / 层级无效")
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level == "session":
+            return _session_report(conn, v, key or "", f)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({"level": [], "key": []})
+        row: dict[str, Any] = {"level": level, "key": key, "start": f.start, "end": f.end}
+        wanted = list(names or METRICS)
+        row.update(kpis(pl.DataFrame([_bases(conn, v, level, key, f)]), wanted).row(0, named=True))
+        prev = f.previous()
+        if prev is not None:
+            before = kpis(pl.DataFrame([_bases(conn, v, level, key, prev)]), wanted).row(0, named=True)
+            row.update({f"{k}_prev": val for k, val in before.items()})
+        if level == "host":
+            row.update(_host_position(conn, v, key or "", f))
+    return pl.DataFrame([row])
+
+
+def _allowed(conn: Connection, v: _Visible, level: Level, key: str | None) -> bool:
+    if v.everything:
+        return True
+    if level == "host":
+        return key in v.hosts
+    if level == "product":
+        return key in v.products
+    if level == "county":
+        return key in v.counties  # a streamer sees their own rows, not the county's league
+    return True
+
+
+def _host_position(conn: Connection, v: _Visible, host_id: str, f: Filters) -> dict[str, Any]:
+    county = conn.execute(select(Host.__table__.c.county_id).where(Host.__table__.c.host_id == host_id)).scalar()
+    if county is None:
+        return {"county_id": None, "county_median_gmv_per_live_hour": None, "percentile_gmv_per_live_hour": None}
+    league = _league(conn, county, f).filter(pl.col("host_id") != "")
+    values = league.filter(pl.col("gmv_per_live_hour").is_not_null())
+    mine = values.filter(pl.col("host_id") == host_id)["gmv_per_live_hour"]
+    median = values["gmv_per_live_hour"].median() if values.height else None
+    pct = None
+    if mine.len() and values.height:
+        pct = float((values["gmv_per_live_hour"] <= mine[0]).sum()) / values.height
+    return {"county_id": county, "county_median_gmv_per_live_hour": median, "percentile_gmv_per_live_hour": pct}
+
+
+# --- league, trends, lists ----------------------------------------------------------------
+
+
+def _league(conn: Connection, county_id: str, f: Filters) -> pl.DataFrame:
+    products = _county_products(conn, county_id)
+    hosts = _county_hosts(conn, county_id)
+    where = [_RD.c.product_key.in_(products), *_period(_RD.c.day, f)]
+    if f.platform:
+        where.append(_RD.c.platform_id == f.platform)
+    sales = _frame(
+        conn,
+        select(_RD.c.host_key.label("host_id"), *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
+        .where(*where)
+        .group_by(_RD.c.host_key),
+    )
+    swhere = [_RS.c.host_id.in_(hosts), *_period(_RS.c.day, f)]
+    if f.platform:
+        swhere.append(_RS.c.platform_id == f.platform)
+    live = _frame(
+        conn,
+        select(
+            _RS.c.host_id,
+            func.count().label("sessions"),
+            func.sum((_RS.c.live_minutes >= 30).cast(type_=_RS.c.orders.type)).label("effective_sessions"),
+            *[(func.max(_RS.c[b]) if BASE_MEASURES[b] == "max" else func.sum(_RS.c[b])).label(b) for b in _LIVE_BASES],
+        )
+        .where(*swhere)
+        .group_by(_RS.c.host_id),
+    )
+    everyone = pl.DataFrame({"host_id": sorted(hosts | set(sales["host_id"].to_list() if sales.height else []))})
+    frame = everyone.join(sales, on="host_id", how="left") if sales.height else everyone
+    if live.height:
+        frame = frame.join(live, on="host_id", how="left")
+    numeric = [c for c in frame.columns if c != "host_id"]
+    frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in numeric])
+    return kpis(frame, by=["host_id"])
+
+
+def league_table(engine: Engine, scope: Scope, county_id: str, filters: Filters | None = None) -> pl.DataFrame:
+    """Return one row per host of ``county_id`` (plus ``host_id == ''`` for sales no host is credited
+    with) with their KPIs over the period: GMV, net GMV, GMV per live hour, UV value, GPM, refund
+    rates, sessions and effective sessions (≥ 30 minutes), sorted by GMV; names joined.
+    Rows sum to the county's totals. Out of scope → empty.
+    """
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if not _allowed(conn, v, "county", county_id):
+            return pl.DataFrame({"host_id": []})
+        league = _league(conn, county_id, f)
+        names = _frame(conn, select(Host.__table__.c.host_id, Host.__table__.c.name))
+    if names.height:
+        league = league.join(names, on="host_id", how="left")
+    return league.sort("gmv", descending=True, nulls_last=True)
+
+
+def daily_trend(
+    engine: Engine,
+    scope: Scope,
+    level: Level = "overview",
+    key: str | None = None,
+    filters: Filters | None = None,
+    by_platform: bool = False,
+) -> pl.DataFrame:
+    """Return one row per local day (and platform when ``by_platform``) with gmv, net_gmv, orders,
+    units, buyers and refunds (fen), for ``level``/``key``. Out of scope → empty."""
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level not in ("overview",) and not _allowed(conn, v, level, key):
+            return pl.DataFrame({"day": []})
+        where = [_daily_scope(v), *_period(_RD.c.day, f), *_level_daily(conn, level, key)]
+        if f.platform:
+            where.append(_RD.c.platform_id == f.platform)
+        groups = [_RD.c.day, _RD.c.platform_id] if by_platform else [_RD.c.day]
+        frame = _frame(
+            conn,
+            select(*groups, *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
+            .where(*where)
+            .group_by(*groups)
+            .order_by(*groups),
+        )
+    if frame.is_empty():
+        return frame
+    by = ["day", "platform_id"] if by_platform else ["day"]
+    return kpis(frame, ["gmv", "net_gmv", "refunds", "orders", "units", "buyers"], by=by)
+
+
+def _top(
+    engine: Engine, scope: Scope, column: str, f: Filters, limit: int, level: Level, key: str | None
+) -> pl.DataFrame:
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({column: []})
+        where = [_daily_scope(v), *_period(_RD.c.day, f), *_level_daily(conn, level, key)]
+        if f.platform:
+            where.append(_RD.c.platform_id == f.platform)
+        frame = _frame(
+            conn,
+            select(_RD.c[column], *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
+            .where(*where)
+            .group_by(_RD.c[column]),
+        )
+    if frame.is_empty():
+        return frame
+    out = kpis(frame, ["gmv", "net_gmv", "orders", "units", "refund_rate_amount"], by=[column])
+    return out.sort("gmv", descending=True).head(limit)
+
+
+def top_products(
+    engine: Engine,
+    scope: Scope,
+    filters: Filters | None = None,
+    limit: int = 10,
+    level: Level = "overview",
+    key: str | None = None,
+) -> pl.DataFrame:
+    """Return the ``limit`` best-selling products (by GMV) with gmv, net_gmv, orders, units, refund rate and title."""
+    out = _top(engine, scope, "product_key", filters or Filters(), limit, level, key)
+    if out.is_empty():
+        return out
+    with engine.connect() as conn:
+        titles = _frame(conn, select(Product.__table__.c.product_id.label("product_key"), Product.__table__.c.title))
+    return out.join(titles, on="product_key", how="left") if titles.height else out
+
+
+def top_hosts(
+    engine: Engine,
+    scope: Scope,
+    filters: Filters | None = None,
+    limit: int = 10,
+    level: Level = "overview",
+    key: str | None = None,
+) -> pl.DataFrame:
+    """Return the ``limit`` hosts with the highest GMV (``host_key == ''``: sales credited to no host)."""
+    out = _top(engine, scope, "host_key", filters or Filters(), limit, level, key)
+    if out.is_empty():
+        return out
+    with engine.connect() as conn:
+        names = _frame(conn, select(Host.__table__.c.host_id.label("host_key"), Host.__table__.c.name))
+    return out.join(names, on="host_key", how="left") if names.height else out
+
+
+def session_list(
+    engine: Engine, scope: Scope, host_id: str | None = None, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Return the sessions (newest first) with start, minutes, views, viewers, GMV, orders, GPM and UV value."""
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        where = [_session_scope(v), *_period(_RS.c.day, f)]
+        if host_id is not None:
+            where.append(_RS.c.host_id == host_id)
+        if f.platform:
+            where.append(_RS.c.platform_id == f.platform)
+        frame = _frame(conn, select(_RS).where(*where).order_by(_RS.c.started_at_utc.desc()))
+    if frame.is_empty():
+        return frame
+    frame = frame.with_columns(pl.col("gmv_fen").alias("live_gmv_fen"))
+    ratios = kpis(frame, ["gpm", "uv_value", "watch_to_order"], by=["platform_id", "session_id"])
+    return frame.join(ratios, on=["platform_id", "session_id"], how="left").drop("live_gmv_fen")
+
+
+def session_curve(engine: Engine, scope: Scope, platform_id: str, session_id: str) -> dict[str, pl.DataFrame]:
+    """Return a session's replay: ``minutes`` (minute_utc, online, entries, exits, likes, comments,
+    follows, orders, gmv_fen), ``explains`` (product explain windows with price, title) and
+    ``prices`` (the price shown at each explain start). Out of scope → empty frames."""
+    sm, sp, ls = SessionMinute.__table__, SessionProduct.__table__, LiveSession.__table__
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        host = conn.execute(
+            select(ls.c.host_id).where(ls.c.platform_id == platform_id, ls.c.session_id == session_id)
+        ).scalar()
+        if host is None or not (v.everything or host in v.hosts):
+            empty = pl.DataFrame({"minute_utc": []})
+            return {"minutes": empty, "explains": pl.DataFrame({"product_id": []}), "prices": pl.DataFrame()}
+        minutes = _frame(
+            conn,
+            select(sm.c.minute_utc, sm.c.online, sm.c.entries, sm.c.exits, sm.c.likes, sm.c.comments, sm.c.follows)
+            .where(sm.c.platform_id == platform_id, sm.c.session_id == session_id)
+            .order_by(sm.c.minute_utc),
+        )
+        orders = _frame(
+            conn,
+            select(_OL.c.created_at_utc, _OL.c.order_id, _OL.c.amount_fen).where(
+                _OL.c.platform_id == platform_id, _OL.c.session_id == session_id, paid_condition()
+            ),
+        )
+        explains = _frame(
+            conn,
+            select(
+                sp.c.product_id, sp.c.explain_start_utc, sp.c.explain_end_utc, sp.c.price_fen, Product.__table__.c.title
+            )
+            .join(Product.__table__, Product.__table__.c.product_id == sp.c.product_id)
+            .where(sp.c.platform_id == platform_id, sp.c.session_id == session_id)
+            .order_by(sp.c.explain_start_utc),
+        )
+    if orders.height:
+        per_minute = (
+            orders.with_columns(pl.col("created_at_utc").dt.truncate("1m").alias("minute_utc"))
+            .group_by("minute_utc")
+            .agg(pl.col("order_id").n_unique().alias("orders"), pl.col("amount_fen").sum().alias("gmv_fen"))
+        )
+        if minutes.height:
+            minutes = minutes.join(per_minute, on="minute_utc", how="left")
+        else:
+            minutes = per_minute.sort("minute_utc")
+        minutes = minutes.with_columns(pl.col("orders").fill_null(0), pl.col("gmv_fen").fill_null(0))
+    prices = explains.select("explain_start_utc", "product_id", "price_fen") if explains.height else pl.DataFrame()
+    return {"minutes": minutes, "explains": explains, "prices": prices}
+
+
+def funnel(
+    engine: Engine, scope: Scope, level: Level = "host", key: str | None = None, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Return the live funnel as rows (step, people, rate_from_previous): viewers → product exposed →
+    product clickers → buyers, from the sessions of ``level``/``key``."""
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({"step": [], "people": [], "rate": []})
+        conds = _level_sessions(conn, level, key) or []
+        live = _live_bases(conn, v, f, conds)
+    steps = [
+        ("viewers", "观看人数", live.get("viewers", 0)),
+        ("product_exposed_viewers", "商品曝光人数", live.get("product_exposed_viewers", 0)),
+        ("product_clickers", "商品点击人数", live.get("product_clickers", 0)),
+        ("live_buyers", "成交人数", live.get("live_buyers", 0)),
+    ]
+    rates = [None] + [(b / a if a else None) for (_, _, a), (_, _, b) in itertools.pairwise(steps)]
+    return pl.DataFrame(
+        {
+            "step": [s[0] for s in steps],
+            "label_zh": [s[1] for s in steps],
+            "people": [s[2] for s in steps],
+            "rate": rates,
+        },
+        schema_overrides={"rate": pl.Float64},
+    )
+
+
+def slot_heatmap(
+    engine: Engine, scope: Scope, level: Level = "host", key: str | None = None, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Return one row per (weekday 0=Mon, local start hour) with sessions, GPM and watch-to-order
+    conversion of the sessions that started then (ratios of sums)."""
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({"weekday": [], "hour": []})
+        where = [_session_scope(v), *_period(_RS.c.day, f), *(_level_sessions(conn, level, key) or [])]
+        if f.platform:
+            where.append(_RS.c.platform_id == f.platform)
+        frame = _frame(
+            conn,
+            select(_RS.c.started_at_utc, _RS.c.gmv_fen, _RS.c.views, _RS.c.viewers, _RS.c.live_buyers).where(*where),
+        )
+    if frame.is_empty():
+        return pl.DataFrame({"weekday": [], "hour": []})
+    local = pl.col("started_at_utc").dt.convert_time_zone(LOCAL_TZ)
+    frame = frame.with_columns(
+        (local.dt.weekday() - 1).alias("weekday"),
+        local.dt.hour().alias("hour"),
+        pl.col("gmv_fen").alias("live_gmv_fen"),
+        pl.lit(1).alias("sessions"),
+    )
+    return kpis(frame, ["sessions", "gpm", "watch_to_order", "uv_value"], by=["weekday", "hour"]).sort(
+        "weekday", "hour"
+    )
+
+
+def _orders_frame(
+    conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, cols: list[Any]
+) -> pl.DataFrame:
+    where = [_order_scope(v), paid_condition(), *_utc_period(func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc), f)]
+    if f.platform:
+        where.append(_OL.c.platform_id == f.platform)
+    if level == "host":
+        where.append(_OL.c.host_id == key)
+    elif level == "product":
+        where.append(_OL.c.product_id == key)
+    elif level == "county":
+        where.append(_OL.c.product_id.in_(_county_products(conn, key or "")))
+    return _frame(conn, select(*cols).where(*where))
+
+
+def buyer_provinces(
+    engine: Engine, scope: Scope, level: Level = "overview", key: str | None = None, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Return one row per buyer province with gmv (fen), orders and share of GMV, largest first."""
+    f = filters or Filters()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({"province": []})
+        frame = _orders_frame(conn, v, level, key, f, [_OL.c.province, _OL.c.order_id, _OL.c.amount_fen])
+    if frame.is_empty():
+        return pl.DataFrame({"province": []})
+    out = (
+        frame.with_columns(pl.col("province").fill_null("未知"))
+        .group_by("province")
+        .agg(pl.col("amount_fen").sum().alias("gmv"), pl.col("order_id").n_unique().alias("orders"))
+    )
+    total = out["gmv"].sum()
+    return out.with_columns((pl.col("gmv") / total if total else pl.lit(None)).alias("share")).sort(
+        "gmv", descending=True
+    )
+
+
+def refunds(
+    engine: Engine,
+    scope: Scope,
+    by: Literal["product", "reason", "province", "days_in_transit"] = "reason",
+    level: Level = "overview",
+    key: str | None = None,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """Return refunds grouped ``by`` product, reason, destination province or whole days between
+    shipment and refund: refunded amount (fen), refunded lines and share of all refunds; for product and
+    province also the group's GMV and its refund rate by amount. Largest first."""
+    f = filters or Filters()
+    column = {"product": "product_id", "reason": "refund_reason", "province": "province"}.get(by)
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        if level != "overview" and not _allowed(conn, v, level, key):
+            return pl.DataFrame({by: []})
+        frame = _orders_frame(
+            conn,
+            v,
+            level,
+            key,
+            f,
+            [
+                _OL.c.product_id,
+                _OL.c.refund_reason,
+                _OL.c.province,
+                _OL.c.amount_fen,
+                _OL.c.refund_fen,
+                _OL.c.shipped_at_utc,
+                _OL.c.refunded_at_utc,
+            ],
+        )
+    if frame.is_empty():
+        return pl.DataFrame({by: []})
+    refunded = frame.filter(pl.col("refund_fen") > 0)
+    if column is None:
+        days = (pl.col("refunded_at_utc") - pl.col("shipped_at_utc")).dt.total_days()
+        refunded = refunded.with_columns(days.alias(by))  # null: refunded before shipment
+        column = by
+    elif column != "product_id":
+        refunded = refunded.with_columns(pl.col(column).fill_null("未知"))
+        frame = frame.with_columns(pl.col(column).fill_null("未知"))
+    out = refunded.group_by(column).agg(
+        pl.col("refund_fen").sum().alias("refund_fen"), pl.len().cast(pl.Int64).alias("refunded_lines")
+    )
+    total = out["refund_fen"].sum()
+    out = out.with_columns((pl.col("refund_fen") / total).alias("share_of_refunds"))
+    if by in ("product", "province"):  # the refund rate of the group needs all its paid lines
+        gmv = frame.group_by(column).agg(pl.col("amount_fen").sum().alias("gmv_fen"))
+        out = out.join(gmv, on=column, how="left").with_columns(
+            (pl.col("refund_fen") / pl.col("gmv_fen")).alias("refund_rate_amount")
+        )
+    if column != by:
+        out = out.rename({column: by})
+    return out.sort("refund_fen", descending=True)
+
+
+def freshness(
+    engine: Engine, scope: Scope, *, after_sale_days: int = 15, now: dt.datetime | None = None
+) -> pl.DataFrame:
+    """Return one row per platform: last order time, last load, provisional (attribution not final)
+    lines and GMV still inside the after-sale window (net GMV there is provisional)."""
+    now = now or dt.datetime.now(dt.UTC)
+    window_start = now - dt.timedelta(days=after_sale_days)
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
+        frame = _frame(
+            conn,
+            select(
+                _OL.c.platform_id,
+                func.max(when).label("last_order_utc"),
+                func.sum(case((_OL.c.attribution_provisional == True, 1), else_=0)).label(  # noqa: E712
+                    "provisional_lines"
+                ),
+                func.sum(case((when >= window_start, _OL.c.amount_fen), else_=0)).label("open_after_sale_fen"),
+            )
+            .where(_order_scope(v), paid_condition())
+            .group_by(_OL.c.platform_id),
+        )
+        runs = _frame(
+            conn,
+            select(IngestRun.__table__.c.format, func.max(IngestRun.__table__.c.finished_at_utc).label("last_load_utc"))
+            .where(IngestRun.__table__.c.status == "loaded")
+            .group_by(IngestRun.__table__.c.format),
+        )
+    if frame.is_empty():
+        return frame
+    last_load = runs["last_load_utc"].max() if runs.height else None
+    return frame.with_columns(pl.lit(last_load).alias("last_load_utc"))
+
+
+# --- series for forecasting, pricing and stock ---------------------------------------------
+
+
+def demand_history(
+    engine: Engine,
+    scope: Scope | None = None,
+    product_ids: Sequence[str] | None = None,
+    county_ids: Sequence[str] | None = None,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """Return daily demand per product in the forecasting long format: ``unique_id`` (product id),
+    ``ds`` (local date), ``y`` (units paid), ``price`` (mean paid unit price in yuan), ``gmv_fen``,
+    ``sessions`` and ``live_minutes`` (sessions of the product's county hosts that day). Days without
+    sales are absent (the forecaster fills them as zero demand)."""
+    f = filters or Filters()
+    scope = scope or Scope.everything()
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        where = [_daily_scope(v), _RD.c.product_key != "", *_period(_RD.c.day, f)]
+        if f.platform:
+            where.append(_RD.c.platform_id == f.platform)
+        if product_ids:
+            where.append(_RD.c.product_key.in_(list(product_ids)))
+        p = Product.__table__
+        if county_ids:
+            where.append(_RD.c.product_key.in_(select(p.c.product_id).where(p.c.county_id.in_(list(county_ids)))))
+        sales = _frame(
+            conn,
+            select(
+                _RD.c.product_key.label("unique_id"),
+                _RD.c.day.label("ds"),
+                func.sum(_RD.c.units).label("y"),
+                func.sum(_RD.c.gmv_fen).label("gmv_fen"),
+            )
+            .where(*where)
+            .group_by(_RD.c.product_key, _RD.c.day)
+            .order_by(_RD.c.product_key, _RD.c.day),
+        )
+        h = Host.__table__
+        live = _frame(
+            conn,
+            select(
+                h.c.county_id,
+                _RS.c.day.label("ds"),
+                func.count().label("sessions"),
+                func.sum(_RS.c.live_minutes).label("live_minutes"),
+            )
+            .join(h, h.c.host_id == _RS.c.host_id)
+            .where(*_period(_RS.c.day, f))
+            .group_by(h.c.county_id, _RS.c.day),
+        )
+        counties = _frame(conn, select(p.c.product_id.label("unique_id"), p.c.county_id))
+    if sales.is_empty():
+        return pl.DataFrame(
+            schema={
+                "unique_id": pl.Utf8,
+                "ds": pl.Date,
+                "y": pl.Int64,
+                "price": pl.Float64,
+                "gmv_fen": pl.Int64,
+                "sessions": pl.Int64,
+                "live_minutes": pl.Int64,
+            }
+        )
+    out = sales.with_columns((pl.col("gmv_fen") / pl.col("y") / 100.0).alias("price"))
+    out = out.join(counties, on="unique_id", how="left")
+    if live.height:
+        out = out.join(live, on=["county_id", "ds"], how="left")
+    else:
+        out = out.with_columns(pl.lit(0).alias("sessions"), pl.lit(0).alias("live_minutes"))
+    out = out.with_columns(
+        pl.col("sessions").fill_null(0).cast(pl.Int64), pl.col("live_minutes").fill_null(0).cast(pl.Int64)
+    )
+    return out.select("unique_id", "ds", "y", "price", "gmv_fen", "sessions", "live_minutes").sort("unique_id", "ds")
+
+
+def session_sales(
+    engine: Engine,
+    scope: Scope | None = None,
+    product_ids: Sequence[str] | None = None,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """Return one row per (session, product) sold or explained: ``platform_id``, ``session_id``,
+    ``host_id``, ``started_at_utc``, ``live_minutes``, ``product_id``, ``units``, ``gmv_fen``,
+    ``price`` (yuan: the explain price, else the mean paid price), ``explain_minutes``."""
+    f = filters or Filters()
+    scope = scope or Scope.everything()
+    sp = SessionProduct.__table__
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        swhere = [_session_scope(v), *_period(_RS.c.day, f)]
+        if f.platform:
+            swhere.append(_RS.c.platform_id == f.platform)
+        sessions = _frame(
+            conn,
+            select(_RS.c.platform_id, _RS.c.session_id, _RS.c.host_id, _RS.c.started_at_utc, _RS.c.live_minutes).where(
+                *swhere
+            ),
+        )
+        if sessions.is_empty():
+            return pl.DataFrame({"session_id": []})
+        ids = sessions["session_id"].to_list()
+        owhere = [_OL.c.session_id.in_(ids), paid_condition()]
+        if product_ids:
+            owhere.append(_OL.c.product_id.in_(list(product_ids)))
+        sold = _frame(
+            conn,
+            select(
+                _OL.c.platform_id,
+                _OL.c.session_id,
+                _OL.c.product_id,
+                func.sum(_OL.c.quantity).label("units"),
+                func.sum(_OL.c.amount_fen).label("gmv_fen"),
+            )
+            .where(*owhere)
+            .group_by(_OL.c.platform_id, _OL.c.session_id, _OL.c.product_id),
+        )
+        ewhere = [sp.c.session_id.in_(ids)]
+        if product_ids:
+            ewhere.append(sp.c.product_id.in_(list(product_ids)))
+        explained = _frame(
+            conn,
+            select(
+                sp.c.platform_id,
+                sp.c.session_id,
+                sp.c.product_id,
+                sp.c.explain_start_utc,
+                sp.c.explain_end_utc,
+                sp.c.price_fen,
+            ).where(*ewhere),
+        )
+    keys = ["platform_id", "session_id", "product_id"]
+    if explained.height:
+        explained = (
+            explained.with_columns(
+                ((pl.col("explain_end_utc") - pl.col("explain_start_utc")).dt.total_seconds() / 60.0).alias("minutes")
+            )
+            .group_by(keys)
+            .agg(
+                pl.col("minutes").sum().alias("explain_minutes"), pl.col("price_fen").mean().alias("explain_price_fen")
+            )
+        )
+    frames = [x for x in (sold, explained) if x.height]
+    if not frames:
+        return pl.DataFrame({"session_id": []})
+    both = frames[0] if len(frames) == 1 else sold.join(explained, on=keys, how="full", coalesce=True)
+    for col in ("units", "gmv_fen", "explain_minutes", "explain_price_fen"):
+        if col not in both.columns:
+            both = both.with_columns(pl.lit(None).alias(col))
+    both = both.with_columns(
+        pl.col("units").fill_null(0),
+        pl.col("gmv_fen").fill_null(0),
+        pl.col("explain_minutes").fill_null(0.0),
+        pl.coalesce(pl.col("explain_price_fen"), pl.col("gmv_fen") / pl.col("units")).truediv(100.0).alias("price"),
+    )
+    out = both.join(sessions, on=["platform_id", "session_id"], how="inner")
+    return out.select(
+        "platform_id",
+        "session_id",
+        "host_id",
+        "started_at_utc",
+        "live_minutes",
+        "product_id",
+        "units",
+        "gmv_fen",
+        "price",
+        "explain_minutes",
+    ).sort("started_at_utc", "product_id")

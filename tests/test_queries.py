@@ -1,0 +1,138 @@
+"""The read API: hand-computed answers, properties over the sample world, scope, ground-truth totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_rollups import D, _seed
+
+from livecommerce import queries as q
+from livecommerce.scope import Scope
+from livecommerce.warehouse import connect, init
+from livecommerce.warehouse.rollups import refresh
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL = Scope.everything()
+DAY = q.Filters(D, D)
+
+
+@pytest.fixture
+def tiny(warehouse):  # type: ignore[no-untyped-def]
+    """The hand-made world of test_rollups (two hosts of 礼县, one session, seven lines)."""
+    with warehouse.engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, {"douyin": (dt.datetime(2025, 9, 30, tzinfo=dt.UTC), dt.datetime(2025, 10, 2, tzinfo=dt.UTC))})
+    return warehouse.engine
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The committed sample world's canonical files loaded through the ETL into a SQLite file."""
+    from etl.jobs import load_paths
+
+    db = tmp_path_factory.mktemp("sample") / "wh.db"
+    engine = connect(f"sqlite:///{db}")
+    init(engine)
+    reports = load_paths(engine, [ROOT / "sample_data" / "canonical"])
+    assert all(r.status in ("loaded", "skipped") for r in reports), [(r.path, r.status) for r in reports]
+    return engine
+
+
+def test_kpis_for_a_host_by_hand(tiny) -> None:  # type: ignore[no-untyped-def]
+    row = q.kpi_report(tiny, ALL, "host", "H1", DAY).row(0, named=True)
+    assert row["gmv"] == 23_000 and row["orders"] == 3 and row["buyers"] == 2 and row["refunds"] == 10_000
+    assert row["net_gmv"] == 23_000 - 10_000 - 5_000
+    assert row["sessions"] == 1 and row["effective_sessions"] == 1 and row["views"] == 1000
+    assert row["gpm"] == pytest.approx(23_000 / 1000 * 1000)
+    assert row["uv_value"] == pytest.approx(23_000 / 600)
+    assert row["gmv_per_live_hour"] == pytest.approx(23_000 / 2)
+    assert row["avg_online"] == pytest.approx(40.0)
+    # previous day had nothing; position among 礼县's hosts by GMV per live hour (H2 has no live hours)
+    assert row["gmv_prev"] == 0
+    assert row["percentile_gmv_per_live_hour"] == 1.0 and row["county_median_gmv_per_live_hour"] == pytest.approx(
+        11_500
+    )
+
+
+def test_county_league_rows_sum_to_the_county(tiny) -> None:  # type: ignore[no-untyped-def]
+    period = q.Filters(D, D + dt.timedelta(days=1))
+    league = q.league_table(tiny, ALL, "lixian", period)
+    county = q.kpi_report(tiny, ALL, "county", "lixian", period).row(0, named=True)
+    assert set(league["host_id"]) == {"H1", "H2", ""}
+    for kpi in ("gmv", "net_gmv", "orders", "units", "refunds"):
+        assert league[kpi].sum() == county[kpi], kpi
+    assert league.filter(pl.col("host_id") == "H1")["effective_sessions"].item() == 1
+
+
+def test_session_report_and_replay(tiny) -> None:  # type: ignore[no-untyped-def]
+    row = q.kpi_report(tiny, ALL, "session", "douyin:S1").row(0, named=True)
+    assert row["gmv"] == 23_000 and row["live_hours"] == pytest.approx(2.0) and row["sessions"] == 1
+    assert row["explain_gpm_inside"] == pytest.approx(15_000 / 15)
+    assert row["explain_gpm_outside"] == pytest.approx((23_000 - 15_000) / 105)
+    replay = q.session_curve(tiny, ALL, "douyin", "S1")
+    assert replay["explains"]["product_id"].to_list() == ["apple"]
+    assert replay["minutes"]["gmv_fen"].sum() == 23_000  # orders per minute, no session_minute rows needed
+    sessions = q.session_list(tiny, ALL, "H1")
+    assert sessions["session_id"].to_list() == ["S1"] and sessions["gpm"].item() == pytest.approx(23_000)
+
+
+def test_funnel_heatmap_provinces_refunds(tiny) -> None:  # type: ignore[no-untyped-def]
+    fun = q.funnel(tiny, ALL, "host", "H1", DAY)
+    assert fun["people"].to_list()[0] == 600 and fun["rate"][0] is None
+    heat = q.slot_heatmap(tiny, ALL, "host", "H1")
+    assert heat.select("weekday", "hour").row(0) == (2, 19)  # 2025-10-01 was a Wednesday, start 19:30
+    provinces = q.buyer_provinces(tiny, ALL, "host", "H1", DAY)
+    assert provinces["gmv"].sum() == 23_000 and provinces["share"].sum() == pytest.approx(1.0)
+    by_product = q.refunds(tiny, ALL, by="product", filters=DAY)
+    assert by_product.row(0, named=True)["refund_fen"] == 10_000
+    assert by_product.row(0, named=True)["refund_rate_amount"] == pytest.approx(
+        10_000 / 25_000
+    )  # apple that day: H1 20,000 + H2 5,000
+
+
+def test_scope_limits_every_query(tiny) -> None:  # type: ignore[no-untyped-def]
+    h2 = Scope.of(hosts=["H2"])
+    assert q.kpi_report(tiny, h2, "host", "H1", DAY).is_empty()
+    assert q.kpi_report(tiny, h2, "county", "lixian", DAY).is_empty()
+    assert q.league_table(tiny, h2, "lixian").is_empty()
+    assert q.session_curve(tiny, h2, "douyin", "S1")["minutes"].is_empty()
+    assert q.session_list(tiny, h2).is_empty()
+    overview = q.kpi_report(tiny, h2, filters=DAY).row(0, named=True)
+    assert overview["gmv"] == 5000 and overview["sessions"] == 0  # only H2's own line
+    assert set(q.top_hosts(tiny, h2)["host_key"]) == {"H2"}
+    envoy = Scope.of(counties=["lixian"])
+    assert q.kpi_report(tiny, envoy, "county", "lixian", DAY).row(0, named=True)["gmv"] == 28_000
+    assert q.kpi_report(tiny, Scope(), filters=DAY).row(0, named=True)["gmv"] == 0
+
+
+def test_sample_world_totals_match_the_canonical_orders(sample) -> None:  # type: ignore[no-untyped-def]
+    orders = pl.read_csv(ROOT / "sample_data" / "canonical" / "orders.csv", infer_schema_length=0)
+    paid_statuses = ["paid", "shipped", "completed", "refunded", "partially_refunded"]  # cancelled counts if paid
+    paid = orders.filter(pl.col("status").is_in(paid_statuses) | pl.col("paid_at_utc").is_not_null())
+    amount = paid["amount_fen"].cast(pl.Int64)
+    row = q.kpi_report(sample, ALL).row(0, named=True)
+    assert row["gmv"] == amount.sum()
+    assert row["units"] == paid["quantity"].cast(pl.Int64).sum()
+    assert row["refunds"] == paid["refund_fen"].cast(pl.Int64).sum()
+    assert row["orders"] == paid.select(pl.concat_str("platform_id", "order_id").n_unique()).item()
+
+
+def test_sample_world_properties(sample) -> None:  # type: ignore[no-untyped-def]
+    total = q.kpi_report(sample, ALL).row(0, named=True)
+    counties = ["lixian", "puan", "yijun", "yuyang", "nangqian"]
+    per_county = [q.kpi_report(sample, ALL, "county", c).row(0, named=True) for c in counties]
+    assert sum(r["gmv"] for r in per_county) == total["gmv"]  # every product belongs to one county
+    for row in [total, *per_county]:
+        assert row["net_gmv"] <= row["gmv"]
+        for rate in ("refund_rate_amount", "refund_rate_orders", "cancellation_rate"):
+            assert row[rate] is None or 0 <= row[rate] <= 1
+    trend = q.daily_trend(sample, ALL)
+    assert trend["gmv"].sum() == total["gmv"]
+    # a ratio over the whole period is the ratio of the sums, not the mean of daily ratios
+    assert total["refund_rate_amount"] == pytest.approx(trend["refunds"].sum() / trend["gmv"].sum())
+    history = q.demand_history(sample)
+    assert history["y"].sum() == total["units"] and history.equals(history.sort("unique_id", "ds"))
+    assert (history["price"] > 0).all()
