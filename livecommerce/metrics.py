@@ -19,7 +19,7 @@ from typing import Literal
 
 import polars as pl
 
-__all__ = ["BASE_MEASURES", "METRICS", "Metric", "kpis", "metric"]
+__all__ = ["BASE_MEASURES", "METRICS", "MONEY_UNITS", "Metric", "in_yuan", "kpis", "markdown_table", "metric"]
 
 Agg = Literal["sum", "max", "ratio"]
 Unit = Literal["fen", "count", "ratio", "seconds", "hours", "fen_per_1000_views", "fen_per_hour"]
@@ -379,6 +379,22 @@ def kpis(frame: pl.DataFrame, names: Iterable[str] | None = None, by: Sequence[s
     grouped = frame.group_by(list(by), maintain_order=True).agg(aggs) if by else frame.select(aggs)
     out = grouped.with_columns([m.expr() for m in chosen])
     return out.select([*by, *[m.name for m in chosen]])
+
+
+MONEY_UNITS = frozenset({"fen", "fen_per_1000_views", "fen_per_hour"})
+
+
+def in_yuan(values: dict[str, object]) -> dict[str, object]:
+    """Return ``values`` (KPI name → value) with money KPIs converted from fen to yuan (2 places)."""
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        base = name.removesuffix("_prev")
+        m = METRICS.get(base)
+        if m is not None and m.unit in MONEY_UNITS and isinstance(value, int | float):
+            out[name] = round(value / 100.0, 2)
+        else:
+            out[name] = value
+    return out
 
 
 def markdown_table() -> str:

@@ -30,6 +30,7 @@ from livecommerce.metrics import BASE_MEASURES, METRICS, kpis
 from livecommerce.scope import Scope
 from livecommerce.warehouse.rollups import paid_condition
 from livecommerce.warehouse.tables import (
+    County,
     Host,
     IngestRun,
     LiveSession,
@@ -283,6 +284,8 @@ def kpi_report(
 
 
 def _allowed(conn: Connection, v: _Visible, level: Level, key: str | None) -> bool:
+    if level in ("host", "product", "county") and not _exists(conn, level, key):
+        return False
     if v.everything:
         return True
     if level == "host":
@@ -292,6 +295,15 @@ def _allowed(conn: Connection, v: _Visible, level: Level, key: str | None) -> bo
     if level == "county":
         return key in v.counties  # a streamer sees their own rows, not the county's league
     return True
+
+
+def _exists(conn: Connection, level: Level, key: str | None) -> bool:
+    table, column = {
+        "host": (Host.__table__, "host_id"),
+        "product": (Product.__table__, "product_id"),
+        "county": (County.__table__, "county_id"),
+    }[level]
+    return conn.execute(select(table.c[column]).where(table.c[column] == key)).first() is not None
 
 
 def _host_position(conn: Connection, v: _Visible, host_id: str, f: Filters) -> dict[str, Any]:
@@ -341,6 +353,10 @@ def _league(conn: Connection, county_id: str, f: Filters) -> pl.DataFrame:
     frame = everyone.join(sales, on="host_id", how="left") if sales.height else everyone
     if live.height:
         frame = frame.join(live, on="host_id", how="left")
+    else:
+        frame = frame.with_columns(
+            [pl.lit(0).alias(c) for c in ("sessions", "effective_sessions", *_LIVE_BASES) if c not in frame.columns]
+        )
     numeric = [c for c in frame.columns if c != "host_id"]
     frame = frame.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in numeric])
     return kpis(frame, by=["host_id"])

@@ -22,7 +22,9 @@ from livecommerce.config import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console(stderr=True)
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+#: tables that are the command's output go to standard output
+out_console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 @dataclass
