@@ -293,3 +293,149 @@ def prepare(
     horizon = horizon.with_columns(pl.lit(None, dtype=pl.Float64).alias(Y)).select(UID, DS, Y, *used)
     frame = pl.concat([full, horizon]).sort(UID, DS)
     return Panel(frame, used, freq, season, notes, id_col, time_col, target_col)
+
+
+# --- session-level history ----------------------------------------------------------------
+
+#: the columns of a session frame (one row per session and product); ``y`` and ``sold_out`` only in history
+SESSION_COLUMNS = ("session_id", "price", "explain_minutes", "live_minutes", "host_id", "sold_out")
+_SESSION_REQUIRED = ("session_id", "price", "live_minutes", "host_id")
+_SESSION_KNOWN = (UID, DS, Y, *SESSION_COLUMNS, "hour", "weekday")
+
+
+def _session_frame(frame: Any, what: str, id_col: str, time_col: str, target_col: str, planned: bool) -> pl.DataFrame:
+    df = to_polars(frame, what).rename({id_col: UID, time_col: DS, target_col: Y}, strict=False)
+    need = [UID, DS, *_SESSION_REQUIRED] + ([] if planned else [Y])
+    absent = [c for c in need if c not in df.columns]
+    if absent:
+        raise ForecastInputError(
+            [Problem(None, f"{what} lacks column(s) {', '.join(absent)}", f"{what} 缺少列：{', '.join(absent)}")]
+        )
+    if not df.schema[DS].is_temporal():
+        raise ForecastInputError(
+            [Problem(None, f"{what}: {time_col!r} is not a datetime", f"{what}：{time_col!r} 不是日期时间")]
+        )
+    if planned or Y not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias(Y))
+    for c, default in (("explain_minutes", None), ("sold_out", False)):
+        if c not in df.columns or (planned and c == "sold_out"):
+            df = df.with_columns(pl.lit(default).alias(c))
+    dtype = df.schema[DS]
+    ds = pl.col(DS).dt.replace_time_zone(None) if getattr(dtype, "time_zone", None) else pl.col(DS)
+    return df.with_columns(ds.cast(pl.Datetime("us")).alias(DS)).with_columns(
+        pl.col(DS).dt.hour().alias("hour"), (pl.col(DS).dt.weekday() - 1).alias("weekday")
+    )
+
+
+def prepare_sessions(
+    sessions: Any,
+    planned: Any,
+    panel: Panel,
+    *,
+    id_col: str = UID,
+    time_col: str = DS,
+    target_col: str = Y,
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Check the session history (and planned sessions) and index them on each series' daily grid.
+
+    Returns the checked frame (``_t`` = day index on the series' grid, ``_n_products`` = products in the
+    session) and the extra numeric regressor columns (present in history and, when given, in ``planned``).
+    Raises :class:`ForecastInputError` listing every problem.
+    """
+    hist = _session_frame(sessions, "sessions", id_col, time_col, target_col, planned=False)
+    problems: list[Problem] = []
+    extra = [c for c in hist.columns if c not in _SESSION_KNOWN and _numeric(hist.schema[c])]
+    parts = [hist]
+    if planned is not None:
+        plan = _session_frame(planned, "planned", id_col, time_col, target_col, planned=True)
+        unknown = [c for c in plan.columns if c not in _SESSION_KNOWN and c not in hist.columns]
+        if unknown:
+            problems.append(
+                Problem(
+                    None,
+                    f"planned has column(s) not in sessions: {', '.join(unknown)}",
+                    f"计划场次中有历史场次没有的列：{', '.join(unknown)}",
+                )
+            )
+        extra = [c for c in extra if c in plan.columns]
+        parts.append(plan)
+    cols = [UID, DS, Y, *SESSION_COLUMNS, "hour", "weekday", *extra]
+    frame = pl.concat(
+        [
+            p.select(
+                pl.col(UID).cast(panel.frame.schema[UID]),
+                pl.col(DS).cast(pl.Datetime("us")),
+                pl.col(Y).cast(pl.Float64),
+                pl.col("session_id").cast(pl.String),
+                *[pl.col(c).cast(pl.Float64) for c in ("price", "explain_minutes", "live_minutes")],
+                pl.col("host_id").cast(pl.String),
+                pl.col("sold_out").cast(pl.Boolean),
+                pl.col("hour").cast(pl.Int64),
+                pl.col("weekday").cast(pl.Int64),
+                *[pl.col(c).cast(pl.Float64) for c in extra],
+            ).select(cols)
+            for p in parts
+        ]
+    )
+    known_ids = set(panel.frame[UID].unique().to_list())
+    for uid in sorted(set(frame[UID].unique().to_list()) - known_ids, key=str):
+        problems.append(Problem(uid, "has sessions but no daily history", "有场次数据，但没有按日历史数据"))
+    dups = frame.filter(pl.struct(UID, "session_id").is_duplicated())
+    for (uid,), g in dups.group_by(UID, maintain_order=True):
+        problems.append(
+            Problem(
+                uid,
+                f"{g.height} duplicate (product, session) rows; one row per session and product",
+                f"{g.height} 行重复的（商品，场次）；每个场次每个商品一行",
+            )
+        )
+    for uid, n in frame.filter(pl.col(Y) < 0).group_by(UID).len().sort(UID).iter_rows():
+        problems.append(Problem(uid, f"{n} session(s) with negative units", f"{n} 个场次销量为负"))
+    for uid, n in (
+        frame.filter((pl.col("price") <= 0) | (pl.col("live_minutes") <= 0)).group_by(UID).len().sort(UID).iter_rows()
+    ):
+        problems.append(
+            Problem(uid, f"{n} session(s) without a positive price or live minutes", f"{n} 个场次价格或时长不是正数")
+        )
+    if problems:
+        raise ForecastInputError(problems)
+    start = panel.frame.group_by(UID).agg(pl.col(DS).min().alias("_start"))
+    frame = (
+        frame.join(start, on=UID, how="inner")
+        .with_columns(
+            (pl.col(DS).dt.date() - pl.col("_start").cast(pl.Date)).dt.total_days().alias("_t"),
+            pl.len().over("session_id").alias("_n_products"),
+        )
+        .drop("_start")
+        .filter(pl.col("_t") >= 0)
+    )
+    return frame, tuple(extra)
+
+
+def daily_session_exog(sessions: Any, *, id_col: str = UID, time_col: str = DS) -> pl.DataFrame:
+    """Aggregate sessions (history or planned) to days: the daily regressors they imply.
+
+    Returns one row per series and local day: ``id_col``, ``time_col`` (Date), ``sessions`` (count),
+    ``live_minutes`` and ``explain_minutes`` (sums; explain null when unknown for every session) and
+    ``price`` (mean of the session prices). Use it to build the daily ``future`` from planned sessions.
+    """
+    df = to_polars(sessions, "sessions")
+    out = (
+        df.group_by(pl.col(id_col), pl.col(time_col).dt.date().alias(time_col))
+        .agg(
+            pl.len().alias("sessions"),
+            pl.col("live_minutes").cast(pl.Float64).sum(),
+            *(
+                [
+                    pl.when(pl.col("explain_minutes").is_not_null().any())
+                    .then(pl.col("explain_minutes").cast(pl.Float64).sum())
+                    .alias("explain_minutes")
+                ]
+                if "explain_minutes" in df.columns
+                else []
+            ),
+            pl.col("price").cast(pl.Float64).mean(),
+        )
+        .sort(id_col, time_col)
+    )
+    return out

@@ -21,6 +21,7 @@ from livecommerce.forecast._frames import DS, UID, Y
 from livecommerce.forecast.intermittency import demand_class
 from livecommerce.forecast.metrics import naive_scale
 from livecommerce.forecast.models import Model, ModelFitError, model_from_alias
+from livecommerce.forecast.session import SessionArrays
 
 BASELINE = "seasonal_naive"
 _INTERMITTENT = ("intermittent", "lumpy")
@@ -39,22 +40,35 @@ class Settings:
     min_train: int | None = None  # shortest training part of a backtest window; None: max(8, season + 1)
     keep: str = "selected"  # "selected": only the selected model's points; "all": every model's backtest
     final: bool = True  # also forecast the horizon from the whole history
+    session_extra: tuple[str, ...] = ()  # extra numeric columns of the session frame (festival flags)
+    has_plan: bool = False  # planned sessions were given for the horizon
 
 
-def _ladder(settings: Settings, klass: str) -> list[Model]:
+def _ladder(settings: Settings, klass: str, sessions: SessionArrays | None) -> list[Model]:
     if settings.models is not None:
         return list(settings.models)
     names = ["seasonal_naive", "moving_average"]
     names += ["croston_sba", "tsb"] if klass in _INTERMITTENT else ["ets"]
     names.append("glm")
+    if sessions is not None and len(sessions):
+        names.append("session_glm")
     return [model_from_alias(n) for n in names]
 
 
-def _predict(model: Model, y: np.ndarray, X: dict[str, np.ndarray], c: int, h: int, m: int) -> np.ndarray:
+def _predict(
+    model: Model, y: np.ndarray, X: dict[str, np.ndarray], c: int, h: int, m: int, S: SessionArrays | None = None
+) -> np.ndarray:
     train_x = {k: v[:c] for k, v in X.items()} if model.uses_exog else None
     fut_x = {k: v[c : c + h] for k, v in X.items()} if model.uses_exog else None
-    fitted = model.fit(y[:c], train_x, season_length=m)
-    out = np.asarray(fitted.predict(h, fut_x), dtype=float)
+    if getattr(model, "uses_sessions", False):
+        # fit on the sessions before the cutoff; the window's sessions are its plan (units hidden)
+        train_s = S.take(S.t < c) if S is not None else None
+        plan = S.take((S.t >= c) & (S.t < c + h)).hidden() if S is not None else None
+        fitted = model.fit(y[:c], train_x, season_length=m, sessions=train_s)  # type: ignore[call-arg]
+        out = np.asarray(fitted.predict(h, fut_x, sessions=plan), dtype=float)  # type: ignore[call-arg]
+    else:
+        fitted = model.fit(y[:c], train_x, season_length=m)
+        out = np.asarray(fitted.predict(h, fut_x), dtype=float)
     if out.shape != (h,) or not np.all(np.isfinite(out)):
         raise ModelFitError(f"{model.alias} returned no finite forecast")
     return np.maximum(out, 0.0)
@@ -75,8 +89,12 @@ def cutoffs(n: int, h: int, n_windows: int, step: int, min_train: int) -> list[i
     return [c for c in cs if c >= min_train]
 
 
-def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Return the forecast points of one series (see the module docstring for the columns)."""
+def forecast_series(frame: pl.DataFrame, settings: Settings, sessions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Return the forecast points of one series (see the module docstring for the columns).
+
+    ``sessions``: the series' session rows (history, then planned) from ``prepare_sessions``, for the
+    session demand model.
+    """
     hist = frame.filter(pl.col(Y).is_not_null())
     horizon = frame.filter(pl.col(Y).is_null())
     uid = frame[UID][0]
@@ -89,13 +107,17 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     step = settings.step or h
     min_train = settings.min_train or max(8, m + 1)
     cuts = cutoffs(n, h, settings.n_windows, step, min_train)
-    ladder = _ladder(settings, klass)
+    S = SessionArrays.from_frame(sessions, settings.session_extra) if sessions is not None and sessions.height else None
+    ladder = _ladder(settings, klass, S)
     future_x_ok = all(np.all(np.isfinite(X[c][n : n + h])) for c in settings.exog) and len(horizon) == h
     if settings.final and not future_x_ok:
         blocked = [mdl.alias for mdl in ladder if mdl.uses_exog]
         ladder = [mdl for mdl in ladder if not mdl.uses_exog]
         if blocked:
             notes.append(f"{', '.join(blocked)} not run: future regressors incomplete")
+    if settings.final and not settings.has_plan and any(getattr(mdl, "uses_sessions", False) for mdl in ladder):
+        ladder = [mdl for mdl in ladder if not getattr(mdl, "uses_sessions", False)]
+        notes.append("session_glm not run: no planned sessions for the horizon (planned=)")
     if klass == "zero":
         notes.append("all-zero history: forecast is zero")
         ladder = [mdl for mdl in ladder if mdl.alias == BASELINE] or ladder[:1]
@@ -113,7 +135,7 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         for mdl in ladder:
             note = None
             try:
-                pred = _predict(mdl, y, X, c, h, m)
+                pred = _predict(mdl, y, X, c, h, m, S)
                 mase_by_model.setdefault(mdl.alias, []).append(float(np.mean(np.abs(actual - pred)) / scale))
             except ModelFitError as exc:
                 pred = np.full(h, np.nan)
@@ -152,7 +174,7 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     if settings.final:
         chosen = next(mdl for mdl in ladder if mdl.alias == best) if best in aliases else model_from_alias(best)
         try:
-            pred = _predict(chosen, y, X, n, h, m)
+            pred = _predict(chosen, y, X, n, h, m, S)
         except ModelFitError as exc:
             notes.append(f"{best} failed on the full history ({exc}); using {BASELINE}")
             best = BASELINE
@@ -207,14 +229,15 @@ def forecast_series(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     )
 
 
-def run_one(item: tuple[pl.DataFrame, Settings]) -> pl.DataFrame:
-    """``forecast_series`` on a ``(frame, settings)`` pair: the unit a map engine applies.
+def run_one(item: tuple[Any, ...]) -> pl.DataFrame:
+    """``forecast_series`` on a ``(frame, settings)`` or ``(frame, settings, sessions)`` tuple: the unit a map
+    engine applies.
 
     BLAS runs single-threaded inside: the fits are small, and threads fighting over the cores made
     them three to eight times slower; parallelism comes from mapping over series instead.
     """
     from threadpoolctl import threadpool_limits
 
-    frame, settings = item
+    frame, settings, *rest = item
     with threadpool_limits(1):
-        return forecast_series(frame, settings)
+        return forecast_series(frame, settings, rest[0] if rest else None)

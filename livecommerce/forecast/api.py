@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from livecommerce.forecast._calibrate import apply_quantiles, residual_quantiles
-from livecommerce.forecast._frames import DS, UID, Missing, Panel, Y, prepare
+from livecommerce.forecast._frames import DS, UID, Missing, Panel, Y, prepare, prepare_sessions
 from livecommerce.forecast._series import Settings, run_one
 from livecommerce.forecast.engine import Engine, process_map, serial_map
 from livecommerce.forecast.errors import ForecastInputError, Problem
@@ -52,8 +52,11 @@ def _engine(engine: Engine | None, n_jobs: int) -> Engine:
     return serial_map if n_jobs == 1 else process_map(n_jobs)
 
 
-def _points(panel: Panel, settings: Settings, engine: Engine | None, n_jobs: int) -> pl.DataFrame:
-    items = [(g, settings) for _, g in panel.frame.group_by(UID, maintain_order=True)]
+def _points(
+    panel: Panel, settings: Settings, engine: Engine | None, n_jobs: int, sessions: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    by_uid = {k[0]: g for k, g in sessions.group_by(UID)} if sessions is not None else {}
+    items = [(g, settings, by_uid.get(k[0])) for k, g in panel.frame.group_by(UID, maintain_order=True)]
     parts = _engine(engine, n_jobs)(run_one, items)
     return pl.concat(parts, how="vertical_relaxed")
 
@@ -116,10 +119,41 @@ def _forecast_points(
     engine: Engine | None,
     n_jobs: int,
     prep: dict[str, Any],
+    sessions: Frame | None = None,
+    planned: Frame | None = None,
 ) -> tuple[Panel, pl.DataFrame]:
     panel = prepare(history, h, future, exog=None if future is not None else (), **prep)
-    settings = _settings(panel, h, models, n_windows, step, keep="selected", final=True)
-    return panel, _points(panel, settings, engine, n_jobs)
+    frame, extra = _sessions(panel, sessions, planned, prep)
+    settings = _settings(
+        panel,
+        h,
+        models,
+        n_windows,
+        step,
+        keep="selected",
+        final=True,
+        session_extra=extra,
+        has_plan=planned is not None,
+    )
+    return panel, _points(panel, settings, engine, n_jobs, frame)
+
+
+def _sessions(
+    panel: Panel, sessions: Frame | None, planned: Frame | None, prep: dict[str, Any]
+) -> tuple[pl.DataFrame | None, tuple[str, ...]]:
+    if sessions is None:
+        if planned is not None:
+            raise ForecastInputError(
+                [Problem(None, "planned sessions need the session history (sessions=)", "计划场次需要历史场次数据")]
+            )
+        return None, ()
+    keys = {k: prep[k] for k in ("id_col", "time_col", "target_col")}
+    frame, extra = prepare_sessions(sessions, planned, panel, **keys)
+    if panel.freq != "1d":
+        for uid in panel.frame[UID].unique().to_list():
+            panel.notes.setdefault(uid, []).append(f"session_glm not run: needs daily data, not {panel.freq}")
+        return None, ()
+    return frame, extra
 
 
 def forecast(
@@ -139,6 +173,8 @@ def forecast(
     target_col: str = Y,
     n_jobs: int = -1,
     engine: Engine | None = None,
+    sessions: Frame | None = None,
+    planned: Frame | None = None,
 ) -> pl.DataFrame:
     """Forecast every series ``h`` periods ahead with the model its backtest selects.
 
@@ -147,13 +183,19 @@ def forecast(
     (``q0.1``, ``q0.5``, ``q0.9``; calibrated on the backtest errors, never negative, monotone) and
     ``note`` (what was filled, skipped or fell back, and why; null when nothing). ``future`` holds the
     planned regressors for the horizon; every numeric column it shares with ``history`` is used by the
-    models that take regressors. See ``docs/forecasting.md``.
+    models that take regressors. ``sessions`` (one row per session and product: ``session_id``, ``ds``
+    start in local time, ``y`` units, ``price``, ``explain_minutes``, ``live_minutes``, ``host_id``,
+    ``sold_out``, extra numeric columns such as festival flags) adds the session demand model
+    (``session_glm``) for daily series; ``planned`` holds the planned sessions of the horizon (the same
+    columns without ``y`` and ``sold_out``). See ``docs/forecasting.md``.
     """
     taus = _taus(quantiles)
     prep = dict(
         id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
     )
-    panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
+    panel, points = _forecast_points(
+        history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
+    )
     bt = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
     fin = points.filter(pl.col("window").is_null()).select(UID, DS, "step", "model", "mean", "scale", "series_note")
     fin = _calibration_scale(fin, bt, [UID])
@@ -181,6 +223,8 @@ def forecast_total(
     target_col: str = Y,
     n_jobs: int = -1,
     engine: Engine | None = None,
+    sessions: Frame | None = None,
+    planned: Frame | None = None,
 ) -> pl.DataFrame:
     """Forecast the sum over the next ``h`` periods of every series, with quantiles of that sum.
 
@@ -193,7 +237,9 @@ def forecast_total(
     prep = dict(
         id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
     )
-    panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
+    panel, points = _forecast_points(
+        history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
+    )
     sel = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
     bt = (
         _calibration_scale(sel, sel, [UID])
@@ -240,6 +286,7 @@ def backtest(
     target_col: str = Y,
     n_jobs: int = -1,
     engine: Engine | None = None,
+    sessions: Frame | None = None,
 ) -> pl.DataFrame:
     """Rolling-origin backtest: errors per series, model and cutoff.
 
@@ -251,6 +298,7 @@ def backtest(
     ``wape``, ``smape`` (null when an actual is zero), ``pinball_q{tau}`` per quantile, ``coverage_80``
     and ``note`` (why a model failed). Quantiles of window ``j`` are calibrated on the other windows'
     errors (cross-conformal), so the coverage is an honest estimate of the calibrated intervals'.
+    ``sessions`` (see :func:`forecast`) adds ``session_glm``; each window's sessions are its plan.
     """
     taus = _taus(quantiles)
     all_taus = sorted({*taus, 0.1, 0.9})
@@ -266,8 +314,10 @@ def backtest(
         missing=missing,
         exog=tuple(exog) if exog is not None else None,
     )
-    settings = _settings(panel, h, models, n_windows, step, keep="all", final=False)
-    points = _points(panel, settings, engine, n_jobs)
+    prep = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
+    frame, extra = _sessions(panel, sessions, None, prep)
+    settings = _settings(panel, h, models, n_windows, step, keep="all", final=False, session_extra=extra)
+    points = _points(panel, settings, engine, n_jobs, frame)
     ok = points.filter(pl.col("mean").is_not_nan())
     parts = []
     for j in ok["window"].unique().sort().to_list():

@@ -398,8 +398,12 @@ def model_from_alias(alias: str) -> Model:
     """Return a model with default settings for ``alias`` (``ets_damped`` is ETS with a damped trend)."""
     if alias == "ets_damped":
         return ETS(trend="damped")
+    if alias == "session_glm":
+        from livecommerce.forecast.session import SessionGLM
+
+        return SessionGLM()
     try:
         return MODELS[alias]()
     except KeyError:
-        known = ", ".join([*MODELS, "ets_damped"])
+        known = ", ".join([*MODELS, "ets_damped", "session_glm"])
         raise ValueError(f"unknown model {alias!r}; known: {known} / 未知模型 {alias!r}") from None
