@@ -3,11 +3,13 @@
 Pure functions on frames: no database, no CLI. ``forecast`` picks a rung of the model ladder per
 series by rolling-origin backtest and returns calibrated quantiles; ``forecast_total`` gives the
 quantiles of the sum over the horizon; ``backtest`` reports errors per series, model and cutoff;
-``classify_demand`` the Syntetos–Boylan class. See ``docs/forecasting.md``.
+``classify_demand`` the Syntetos–Boylan class; ``session_elasticity`` the price elasticity per product
+from the session demand model. See ``docs/forecasting.md``.
 """
 
 from __future__ import annotations
 
+from livecommerce.forecast._frames import daily_session_exog
 from livecommerce.forecast.api import backtest, classify_demand, forecast, forecast_total, quantile_name
 from livecommerce.forecast.engine import process_map, serial_map
 from livecommerce.forecast.errors import ForecastInputError
@@ -22,6 +24,7 @@ from livecommerce.forecast.models import (
     MovingAverage,
     SeasonalNaive,
 )
+from livecommerce.forecast.session import SessionGLM, session_elasticity
 
 __all__ = [
     "ETS",
@@ -34,11 +37,14 @@ __all__ = [
     "ModelFitError",
     "MovingAverage",
     "SeasonalNaive",
+    "SessionGLM",
     "backtest",
     "classify_demand",
+    "daily_session_exog",
     "forecast",
     "forecast_total",
     "process_map",
     "quantile_name",
     "serial_map",
+    "session_elasticity",
 ]

@@ -30,7 +30,7 @@ import polars as pl
 
 from livecommerce.forecast.models import GLM, Exog, Fitted, Model, ModelFitError
 
-__all__ = ["SESSION_EXOG", "SLOTS", "SessionArrays", "SessionGLM", "slot_of_hour"]
+__all__ = ["SESSION_EXOG", "SLOTS", "SessionArrays", "SessionFit", "SessionGLM", "session_elasticity", "slot_of_hour"]
 
 #: daily regressors that describe sessions; the off-session part does not use them
 SESSION_EXOG = ("price", "sessions", "live_minutes", "explain_minutes", "viewers")
@@ -278,8 +278,6 @@ class SessionGLM(Model):
         sessions: SessionArrays | None = None,
     ) -> SessionFit:
         """Fit both parts on the daily history ``y`` (with regressors ``X``) and its ``sessions``; return the fit."""
-        import statsmodels.api as sm
-
         y = np.asarray(y, dtype=float)
         n = len(y)
         if n < self.min_length(season_length):
@@ -290,32 +288,7 @@ class SessionGLM(Model):
         use = past.take(~past.sold_out & (past.price > 0) & (past.live_minutes > 0))
         if len(use) < self.min_sessions:
             raise ModelFitError(f"session_glm: {len(use)} sessions without a sell-out, needs {self.min_sessions}")
-        known = np.isfinite(use.explain) & (use.explain > 0)
-        n_per = use.live_minutes / np.maximum(use.n_products, 1.0)
-        ratio = float(np.median(use.explain[known] / n_per[known])) if known.sum() >= 5 else 0.5
-        hosts, counts = np.unique(use.host, return_counts=True)
-        extra = tuple(c for c in use.extra if np.ptp(np.nan_to_num(use.extra[c])) > 0)
-        terms = _SessionTerms(
-            hosts=tuple(str(h) for h in hosts),
-            extra=extra,
-            proxy_ratio=ratio,
-            has_estimated=bool(known.any() and (~known).any()),
-            t0=float(use.t.min()),
-        )
-        design, names = terms.design(use)
-        keep = [i for i, c in enumerate(names) if c.startswith("host[") or np.ptp(design[:, i]) > 0]
-        design = design[:, keep]
-        names = [names[i] for i in keep]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = sm.GLM(use.y, design, family=sm.families.Poisson()).fit(maxiter=100, cov_type="HC0")
-        except Exception as exc:  # statsmodels raises many kinds on degenerate data
-            raise ModelFitError(f"session_glm failed: {exc}") from exc
-        params = np.asarray(res.params, dtype=float)
-        if not np.all(np.isfinite(params)):
-            raise ModelFitError("session_glm did not converge")
-        bse = np.asarray(res.bse, dtype=float)
+        terms, names, params, bse, counts = _fit_sessions(use)
 
         # off-session part: the day's units outside sessions
         in_sessions = np.bincount(past.t, weights=np.nan_to_num(past.y), minlength=n)[:n]
@@ -330,12 +303,13 @@ class SessionGLM(Model):
                 offsession = GLM(log_columns=(), trend=True, season=True).fit(rest, xo, season_length=season_length)
             except ModelFitError:
                 offsession = None
+        hosts_w = counts / counts.sum()
         fit = SessionFit(
             terms=terms,
             columns=tuple(names),
             params=params,
             bse=bse,
-            host_weights=counts / counts.sum(),
+            host_weights=hosts_w,
             n_sessions=len(use),
             n_sold_out=int(past.sold_out.sum()),
             offsession=offsession,
@@ -348,9 +322,85 @@ class SessionGLM(Model):
         return fit
 
 
+def _fit_sessions(use: SessionArrays) -> tuple[_SessionTerms, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Fit the per-session Poisson GLM; return its terms, column names, coefficients, robust SEs, host counts."""
+    import statsmodels.api as sm
+
+    known = np.isfinite(use.explain) & (use.explain > 0)
+    n_per = use.live_minutes / np.maximum(use.n_products, 1.0)
+    ratio = float(np.median(use.explain[known] / n_per[known])) if known.sum() >= 5 else 0.5
+    hosts, counts = np.unique(use.host, return_counts=True)
+    extra = tuple(c for c in use.extra if np.ptp(np.nan_to_num(use.extra[c])) > 0)
+    terms = _SessionTerms(
+        hosts=tuple(str(h) for h in hosts),
+        extra=extra,
+        proxy_ratio=ratio,
+        has_estimated=bool(known.any() and (~known).any()),
+        t0=float(use.t.min()),
+    )
+    design, names = terms.design(use)
+    keep = [i for i, c in enumerate(names) if c.startswith("host[") or np.ptp(design[:, i]) > 0]
+    design = design[:, keep]
+    names = [names[i] for i in keep]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = sm.GLM(use.y, design, family=sm.families.Poisson()).fit(maxiter=100, cov_type="HC0")
+    except Exception as exc:  # statsmodels raises many kinds on degenerate data
+        raise ModelFitError(f"session_glm failed: {exc}") from exc
+    params = np.asarray(res.params, dtype=float)
+    if not np.all(np.isfinite(params)):
+        raise ModelFitError("session_glm did not converge")
+    return terms, names, params, np.asarray(res.bse, dtype=float), counts
+
+
 def session_arrays_frame(sessions: pl.DataFrame, extra: tuple[str, ...]) -> dict[Any, SessionArrays]:
     """Split a checked session frame (with ``_t``) into :class:`SessionArrays` per ``unique_id``."""
     out: dict[Any, SessionArrays] = {}
     for (uid,), g in sessions.group_by("unique_id", maintain_order=True):
         out[uid] = SessionArrays.from_frame(g.sort("_t"), extra)
     return out
+
+
+def session_elasticity(sessions: Any, *, min_sessions: int = 20) -> pl.DataFrame:
+    """Price elasticity per product from the session model (sold-out sessions left out).
+
+    ``sessions`` is a session frame (see :func:`livecommerce.forecast.forecast`). Returns one row per
+    ``unique_id``: ``elasticity`` (the ``log_price`` coefficient), ``ci_low``, ``ci_high`` (95%,
+    heteroskedasticity-robust), ``n_sessions`` (used in the fit), ``n_sold_out`` (left out), and ``note``
+    (why there is no estimate: too few sessions, no price variation).
+    """
+    from livecommerce.forecast._frames import Panel, prepare_sessions, to_polars
+
+    df = to_polars(sessions, "sessions")
+    firsts = df.group_by("unique_id").agg(pl.col("ds").min().cast(pl.Date).alias("ds"))
+    panel = Panel(firsts.select("unique_id", "ds"), (), "1d", 7)
+    frame, extra = prepare_sessions(df, None, panel)
+    rows = []
+    for uid, arr in session_arrays_frame(frame, extra).items():
+        past = arr.take(np.isfinite(arr.y))
+        use = past.take(~past.sold_out)
+        est, note = (math.nan, math.nan, math.nan), None
+        if len(use) < min_sessions:
+            note = f"{len(use)} sessions without a sell-out, needs {min_sessions}"
+        elif np.ptp(np.log(use.price)) == 0:
+            note = "the price never changed: no elasticity can be estimated"
+        else:
+            try:
+                _, names, params, bse, _ = _fit_sessions(use)
+                i = names.index("log_price")
+                b, se = float(params[i]), float(bse[i])
+                est = (b, b - 1.96 * se, b + 1.96 * se)
+            except ModelFitError as exc:
+                note = str(exc)
+        rows.append((uid, *est, len(use), int(past.sold_out.sum()), note))
+    schema = {
+        "unique_id": df.schema["unique_id"],
+        "elasticity": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "n_sessions": pl.Int64,
+        "n_sold_out": pl.Int64,
+        "note": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row").sort("unique_id").fill_nan(None)

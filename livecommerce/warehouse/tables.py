@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -33,8 +34,11 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "AfterSale",
+    "BacktestMetric",
     "Base",
     "County",
+    "Forecast",
+    "ForecastRun",
     "Host",
     "IngestRun",
     "LiveSession",
@@ -457,3 +461,59 @@ class RollupSession(Base):
     live_buyers: Mapped[int] = mapped_column(Integer, default=0)
     explain_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     explain_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- forecasts -----------------------------------------------------------------------------
+
+
+class ForecastRun(Base):
+    """One forecasting run: when, how far ahead, with which settings (JSON) and from which data."""
+
+    __tablename__ = "forecast_run"
+    __table_args__ = (Index(None, "created_at_utc"),)
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    horizon: Mapped[int] = mapped_column(Integer)
+    parameters: Mapped[str] = mapped_column(Text, default="{}")
+    source: Mapped[str] = mapped_column(String(256))
+
+
+class Forecast(Base):
+    """A run's forecast of one series (a product's units per local day) on one day.
+
+    ``cutoff`` is the last day of the history the forecast was made from; ``mean`` and the quantiles
+    ``q10``/``q50``/``q90`` are units (of the product, per day); ``model`` is the selected rung.
+    """
+
+    __tablename__ = "forecast"
+    __table_args__ = (Index(None, "unique_id", "ds"),)
+    run_id: Mapped[str] = mapped_column(ForeignKey("forecast_run.run_id", ondelete="CASCADE"), primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ds: Mapped[date] = mapped_column(Date, primary_key=True)
+    model: Mapped[str] = mapped_column(String(32))
+    cutoff: Mapped[date] = mapped_column(Date)
+    mean: Mapped[float] = mapped_column(Float)
+    q10: Mapped[float | None] = mapped_column(Float)
+    q50: Mapped[float | None] = mapped_column(Float)
+    q90: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class BacktestMetric(Base):
+    """A run's backtest errors of one model on one series and window (``cutoff``: the window's last training day).
+
+    ``mase``/``rmsse`` are scaled by the in-sample naive error; ``wape`` a share; ``pinball`` the mean
+    pinball loss of q10/q50/q90 in units; ``coverage`` the share of actuals inside [q10, q90].
+    """
+
+    __tablename__ = "backtest_metric"
+    run_id: Mapped[str] = mapped_column(ForeignKey("forecast_run.run_id", ondelete="CASCADE"), primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cutoff: Mapped[date] = mapped_column(Date, primary_key=True)
+    mase: Mapped[float | None] = mapped_column(Float)
+    rmsse: Mapped[float | None] = mapped_column(Float)
+    wape: Mapped[float | None] = mapped_column(Float)
+    pinball: Mapped[float | None] = mapped_column(Float)
+    coverage: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
