@@ -265,21 +265,30 @@ def test_dates_off_the_grid_are_refused() -> None:
 
 
 def test_forecast_imports_nothing_above_it() -> None:
+    """Models and orchestration import only the forecast package and the (pure) calendar; only ``store``
+    touches the database, never the simulator (that would be cheating)."""
     import ast
     from pathlib import Path
 
     import livecommerce.forecast as pkg
 
-    imported: set[str] = set()
+    by_module: dict[str, set[str]] = {}
     for path in Path(pkg.__file__).parent.rglob("*.py"):
+        imported = by_module.setdefault(path.stem, set())
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 imported |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module:
                 imported.add(node.module)
-    ours = {m for m in imported if m.startswith(("livecommerce", "etl"))}
-    assert ours and all(m.startswith("livecommerce.forecast") for m in ours)
-    assert not any(m.startswith(("sqlalchemy", "alembic", "dash")) for m in imported)
+    for module, imported in by_module.items():
+        ours = {m for m in imported if m.startswith(("livecommerce", "etl"))}
+        assert not any(m.startswith(("livecommerce.simulate", "etl", "dash")) for m in imported), module
+        if module == "store":
+            assert all(m.startswith(("livecommerce.forecast", "livecommerce.warehouse")) for m in ours), module
+            continue
+        assert all(m.startswith(("livecommerce.forecast", "livecommerce.calendar")) for m in ours), module
+        assert not any(m.startswith(("sqlalchemy", "alembic")) for m in imported), module
+        assert "livecommerce.forecast.store" not in imported, module
 
 
 def test_docs_describe_every_public_function_and_model_alias() -> None:
@@ -289,6 +298,8 @@ def test_docs_describe_every_public_function_and_model_alias() -> None:
     from livecommerce.forecast import MODELS
 
     text = (Path(__file__).parents[1] / "docs" / "forecasting.md").read_text(encoding="utf-8")
-    for name in [*MODELS, "ets_damped", "forecast(", "forecast_total(", "backtest(", "classify_demand("]:
+    names = [*MODELS, "ets_damped", "session_glm", "forecast(", "forecast_total(", "backtest(", "classify_demand("]
+    names += ["session_elasticity(", "daily_session_exog(", "save_run(", "latest_forecast(", "accuracy("]
+    for name in names:
         assert f"`{name}" in text, name
     assert {"forecast", "backtest", "forecast_total", "ForecastInputError"} <= set(pkg.__all__)

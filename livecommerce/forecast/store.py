@@ -1,0 +1,268 @@
+"""Forecasts in the warehouse: save a run, read the latest forecast as of a date, backtest accuracy.
+
+The only module of ``livecommerce.forecast`` that touches the database (the models stay pure).
+Writes go through :func:`livecommerce.warehouse.upsert.upsert` inside one transaction per run;
+reads are ``select()`` objects handed to polars. Units: ``mean``/``q10``/``q50``/``q90`` are units
+of the product per local day; ``pinball`` is in units; ``mase``/``rmsse`` are scaled; ``wape`` and
+``coverage`` are shares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from livecommerce.warehouse.tables import BacktestMetric, Forecast, ForecastRun
+from livecommerce.warehouse.upsert import upsert
+
+__all__ = ["accuracy", "backtest_metrics", "latest_forecast", "runs", "save_run"]
+
+_LOCAL = ZoneInfo("Asia/Shanghai")
+_RUN = ForecastRun.__table__
+_FC = Forecast.__table__
+_BM = BacktestMetric.__table__
+_QUANTILES = {"q0.1": "q10", "q0.5": "q50", "q0.9": "q90"}
+
+
+def _floats(frame: pl.DataFrame, cols: Sequence[str]) -> pl.DataFrame:
+    return frame.with_columns([pl.col(c).cast(pl.Float64).fill_nan(None) for c in cols if c in frame.columns])
+
+
+def save_run(
+    engine: Engine,
+    forecasts: pl.DataFrame,
+    metrics: pl.DataFrame | None = None,
+    *,
+    horizon: int,
+    source: str,
+    parameters: dict[str, Any] | None = None,
+    cutoffs: pl.DataFrame | None = None,
+    created_at: dt.datetime | None = None,
+    run_id: str | None = None,
+) -> str:
+    """Store one run: ``forecasts`` (from :func:`~livecommerce.forecast.forecast`) and backtest ``metrics``.
+
+    ``forecasts`` has ``unique_id, ds, model, mean`` and ``q0.1/q0.5/q0.9`` (stored as ``q10/q50/q90``)
+    and ``note``; ``metrics`` is the output of :func:`~livecommerce.forecast.backtest`. ``cutoffs``
+    (``unique_id, cutoff``) gives each series' last history day; by default the day before its first
+    forecast day. Returns the run id. Everything is written in one transaction.
+    """
+    run_id = run_id or uuid.uuid4().hex
+    created = created_at or dt.datetime.now(dt.UTC)
+    fc = forecasts.rename({k: v for k, v in _QUANTILES.items() if k in forecasts.columns})
+    if cutoffs is None:
+        cutoffs = fc.group_by("unique_id").agg((pl.col("ds").min() - dt.timedelta(days=1)).alias("cutoff"))
+    fc = fc.join(cutoffs.select("unique_id", "cutoff"), on="unique_id", how="left")
+    for c in ("q10", "q50", "q90", "note"):
+        if c not in fc.columns:
+            fc = fc.with_columns(pl.lit(None).alias(c))
+    fc = _floats(fc, ["mean", "q10", "q50", "q90"]).select(
+        pl.lit(run_id).alias("run_id"),
+        pl.col("unique_id").cast(pl.String),
+        pl.col("ds").cast(pl.Date),
+        "model",
+        pl.col("cutoff").cast(pl.Date),
+        "mean",
+        "q10",
+        "q50",
+        "q90",
+        pl.col("note").cast(pl.String),
+    )
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            _RUN,
+            [
+                {
+                    "run_id": run_id,
+                    "created_at_utc": created,
+                    "horizon": int(horizon),
+                    "parameters": json.dumps(parameters or {}, ensure_ascii=False, sort_keys=True, default=str),
+                    "source": source,
+                }
+            ],
+        )
+        if fc.height:
+            upsert(conn, _FC, fc)
+        if metrics is not None and metrics.height:
+            pins = [c for c in metrics.columns if c.startswith("pinball_")]
+            bm = _floats(metrics, ["mase", "rmsse", "wape", "coverage_80", *pins]).select(
+                pl.lit(run_id).alias("run_id"),
+                pl.col("unique_id").cast(pl.String),
+                "model",
+                pl.col("cutoff").cast(pl.Date),
+                "mase",
+                "rmsse",
+                "wape",
+                (pl.mean_horizontal(pins) if pins else pl.lit(None, dtype=pl.Float64)).alias("pinball"),
+                pl.col("coverage_80").alias("coverage"),
+                pl.col("note").cast(pl.String),
+            )
+            upsert(conn, _BM, bm)
+    return run_id
+
+
+def _frame(engine: Engine, stmt: Any) -> pl.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        rows = result.fetchall()
+        return pl.DataFrame(
+            [tuple(r) for r in rows], schema=list(result.keys()), orient="row", infer_schema_length=None
+        )
+
+
+def runs(engine: Engine, limit: int | None = 20) -> pl.DataFrame:
+    """Return the latest runs first: ``run_id, created_at_utc, horizon, source, parameters`` and ``series``."""
+    n = select(_FC.c.run_id, func.count(func.distinct(_FC.c.unique_id)).label("series")).group_by(_FC.c.run_id)
+    n = n.subquery()
+    stmt = (
+        select(_RUN.c.run_id, _RUN.c.created_at_utc, _RUN.c.horizon, _RUN.c.source, _RUN.c.parameters, n.c.series)
+        .outerjoin(n, n.c.run_id == _RUN.c.run_id)
+        .order_by(_RUN.c.created_at_utc.desc(), _RUN.c.run_id.desc())
+        .limit(limit)
+    )
+    return _frame(engine, stmt)
+
+
+def _end_of_local_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=_LOCAL).astimezone(dt.UTC)
+
+
+def latest_forecast(
+    engine: Engine, unique_ids: Sequence[str] | None = None, as_of: dt.date | dt.datetime | None = None
+) -> pl.DataFrame:
+    """Return, per series, the forecast of the latest run made up to ``as_of`` that covers the series.
+
+    ``as_of``: a local date (runs created up to the end of that day, Asia/Shanghai) or an aware datetime;
+    ``None`` means now. Columns: ``unique_id, ds, model, mean, q10, q50, q90, cutoff, note, run_id,
+    created_at_utc``; empty when there is no such run.
+    """
+    limit = None
+    if isinstance(as_of, dt.datetime):
+        limit = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+    elif isinstance(as_of, dt.date):
+        limit = _end_of_local_day(as_of)
+    cond = []
+    if limit is not None:
+        cond.append(_RUN.c.created_at_utc < limit)
+    if unique_ids:
+        cond.append(_FC.c.unique_id.in_(list(unique_ids)))
+    per_series = (
+        select(_FC.c.unique_id, _RUN.c.run_id, _RUN.c.created_at_utc)
+        .join(_RUN, _RUN.c.run_id == _FC.c.run_id)
+        .where(*cond)
+        .distinct()
+    )
+    found = _frame(engine, per_series)
+    if found.is_empty():
+        return pl.DataFrame(
+            schema={
+                "unique_id": pl.String,
+                "ds": pl.Date,
+                "model": pl.String,
+                "mean": pl.Float64,
+                "q10": pl.Float64,
+                "q50": pl.Float64,
+                "q90": pl.Float64,
+                "cutoff": pl.Date,
+                "note": pl.String,
+                "run_id": pl.String,
+                "created_at_utc": pl.Datetime("us", "UTC"),
+            }
+        )
+    pick = found.sort("created_at_utc", "run_id").group_by("unique_id").agg(pl.col("run_id").last())
+    parts = []
+    for run_id, ids in pick.group_by("run_id").agg(pl.col("unique_id")).iter_rows():
+        stmt = (
+            select(
+                _FC.c.unique_id,
+                _FC.c.ds,
+                _FC.c.model,
+                _FC.c.mean,
+                _FC.c.q10,
+                _FC.c.q50,
+                _FC.c.q90,
+                _FC.c.cutoff,
+                _FC.c.note,
+                _FC.c.run_id,
+                _RUN.c.created_at_utc,
+            )
+            .join(_RUN, _RUN.c.run_id == _FC.c.run_id)
+            .where(_FC.c.run_id == run_id, _FC.c.unique_id.in_(ids))
+        )
+        parts.append(_frame(engine, stmt))
+    out = pl.concat(parts, how="vertical_relaxed")
+    return out.with_columns(pl.col("ds").cast(pl.Date), pl.col("cutoff").cast(pl.Date)).sort("unique_id", "ds")
+
+
+def _run_or_latest(engine: Engine, run_id: str | None) -> str | None:
+    if run_id is not None:
+        return run_id
+    stmt = (
+        select(_RUN.c.run_id)
+        .where(_RUN.c.run_id.in_(select(_BM.c.run_id)))
+        .order_by(_RUN.c.created_at_utc.desc(), _RUN.c.run_id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(stmt).scalar()
+
+
+def backtest_metrics(engine: Engine, run_id: str | None = None) -> pl.DataFrame:
+    """Return the stored backtest rows of ``run_id`` (default: the latest run with a backtest).
+
+    Columns: ``run_id, unique_id, model, cutoff, mase, rmsse, wape, pinball, coverage, note``.
+    """
+    rid = _run_or_latest(engine, run_id)
+    cols = [_BM.c[c] for c in ("run_id", "unique_id", "model", "cutoff", "mase", "rmsse", "wape", "pinball")]
+    stmt = select(*cols, _BM.c.coverage, _BM.c.note).where(_BM.c.run_id == (rid or ""))
+    out = _frame(engine, stmt.order_by(_BM.c.unique_id, _BM.c.model, _BM.c.cutoff))
+    if out.is_empty():
+        return pl.DataFrame(
+            schema={
+                "run_id": pl.String,
+                "unique_id": pl.String,
+                "model": pl.String,
+                "cutoff": pl.Date,
+                **{c: pl.Float64 for c in ("mase", "rmsse", "wape", "pinball", "coverage")},
+                "note": pl.String,
+            }
+        )
+    return out.with_columns(pl.col("cutoff").cast(pl.Date))
+
+
+def accuracy(engine: Engine, run_id: str | None = None) -> pl.DataFrame:
+    """Return the backtest accuracy of a run per model (default: the latest run with a backtest).
+
+    One row per model: ``model``, ``series``, ``windows``, mean ``mase``, ``rmsse``, ``wape``, ``pinball``,
+    ``coverage`` over its windows, and ``mase_vs_naive`` (its mean MASE over seasonal naive's on the
+    same series and windows; null without the baseline). Ordered by ``mase``.
+    """
+    bm = backtest_metrics(engine, run_id)
+    if bm.is_empty():
+        return pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "series": pl.UInt32,
+                "windows": pl.UInt32,
+                **{c: pl.Float64 for c in ("mase", "rmsse", "wape", "pinball", "coverage", "mase_vs_naive")},
+            }
+        )
+    ok = bm.filter(pl.col("mase").is_not_null())
+    base = ok.filter(pl.col("model") == "seasonal_naive").select("unique_id", "cutoff", pl.col("mase").alias("_b"))
+    j = ok.join(base, on=["unique_id", "cutoff"], how="left")
+    out = j.group_by("model").agg(
+        pl.col("unique_id").n_unique().alias("series"),
+        pl.len().alias("windows"),
+        *[pl.col(c).mean() for c in ("mase", "rmsse", "wape", "pinball", "coverage")],
+        (pl.col("mase").filter(pl.col("_b").is_not_null()).mean() / pl.col("_b").mean()).alias("mase_vs_naive"),
+    )
+    return out.sort("mase")
