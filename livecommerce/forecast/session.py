@@ -174,7 +174,7 @@ class _SessionTerms:
         weekend = (s.weekday >= 5).astype(float)
         for k in range(1, len(SLOTS)):
             cols[f"slot[{SLOTS[k]}]"] = (slot == k).astype(float)
-        for k in range(len(SLOTS)):
+        for k in range(1, len(SLOTS)):  # the weekend itself is in the weekday terms
             cols[f"slot[{SLOTS[k]}]:weekend"] = (slot == k) * weekend
         for d in range(6):  # Saturday is the reference inside the weekend terms
             if d != 5:
