@@ -55,10 +55,7 @@ def run(
     """
     import polars as pl
 
-    from livecommerce import calendar, queries
-    from livecommerce.forecast import ForecastInputError, backtest, store
-    from livecommerce.forecast import forecast as forecast_fn
-    from livecommerce.forecast.evaluate import daily_future
+    from livecommerce.forecast import ForecastInputError, store
     from livecommerce.warehouse import init
 
     init(app.engine)
@@ -72,32 +69,17 @@ def run(
         transient=True,
     ) as bar:
         task = bar.add_task(_STEPS[0], total=len(_STEPS))
-        history = queries.demand_history(app.engine, product_ids=list(skus) or None, county_ids=list(counties) or None)
-        if history.is_empty():
-            raise click.ClickException(
-                "no sales to forecast from: load exports first (`livecommerce etl load PATH`) or check --sku/--county. "
-                "/ 没有可用于预测的销售数据：请先导入数据（livecommerce etl load），或检查 --sku/--county。"
-            )
-        history = calendar.with_festival_flags(history.select("unique_id", "ds", pl.col("y").cast(pl.Float64)))
-        future = daily_future(history, horizon)
-        params: dict[str, Any] = {
-            "horizon": horizon,
-            "windows": windows,
-            "skus": list(skus),
-            "counties": list(counties),
-            "regressors": list(calendar.FLAGS),
-            "calendar_version": calendar.CALENDAR_VERSION,
-        }
+
+        def step(name: str) -> None:
+            bar.update(task, completed=_STEPS.index(name), description=name)
+
         try:
-            bar.update(task, advance=1, description=_STEPS[1])
-            fc = forecast_fn(history, horizon, future, n_windows=windows, n_jobs=jobs)
-            bar.update(task, advance=1, description=_STEPS[2])
-            bt = backtest(history, horizon, n_windows=windows, exog=calendar.FLAGS, n_jobs=jobs) if windows else None
-        except ForecastInputError as exc:
+            run_id, fc = store.run_from_warehouse(
+                app.engine, horizon, product_ids=skus, county_ids=counties, windows=windows, n_jobs=jobs, step=step
+            )
+        except (ForecastInputError, store.NoHistory) as exc:
             raise _input_error(exc) from exc
-        bar.update(task, advance=1, description=_STEPS[3])
-        run_id = store.save_run(app.engine, fc, bt, horizon=horizon, source="warehouse", parameters=params)
-        bar.update(task, advance=1)
+        bar.update(task, completed=len(_STEPS))
     acc = store.accuracy(app.engine, run_id)
     doc = {
         "run_id": run_id,

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from livecommerce.warehouse.tables import BacktestMetric, Forecast, ForecastRun
 from livecommerce.warehouse.upsert import upsert
 
-__all__ = ["accuracy", "backtest_metrics", "latest_forecast", "runs", "save_run"]
+__all__ = ["NoHistory", "accuracy", "backtest_metrics", "latest_forecast", "run_from_warehouse", "runs", "save_run"]
 
 _LOCAL = ZoneInfo("Asia/Shanghai")
 _RUN = ForecastRun.__table__
@@ -266,3 +266,58 @@ def accuracy(engine: Engine, run_id: str | None = None) -> pl.DataFrame:
         (pl.col("mase").filter(pl.col("_b").is_not_null()).mean() / pl.col("_b").mean()).alias("mase_vs_naive"),
     )
     return out.sort("mase")
+
+
+class NoHistory(ValueError):
+    """The warehouse has no sales for the requested products: nothing to forecast from."""
+
+
+def run_from_warehouse(
+    engine: Engine,
+    horizon: int = 28,
+    *,
+    product_ids: Sequence[str] = (),
+    county_ids: Sequence[str] = (),
+    windows: int = 3,
+    n_jobs: int = -1,
+    step: Any = None,
+) -> tuple[str, pl.DataFrame]:
+    """Forecast every product series in the warehouse, store the run; return its id and the forecast.
+
+    History is the daily units per product (local days, ``queries.demand_history``); regressors are
+    the festival calendar flags. ``windows`` backtest windows calibrate and score the run (0: none).
+    ``step(description)`` is called before each stage (for progress bars). Raises
+    :class:`NoHistory` when there are no sales, ``ForecastInputError`` for unusable series.
+    """
+    from livecommerce import calendar, queries
+    from livecommerce.forecast import backtest
+    from livecommerce.forecast import forecast as forecast_fn
+    from livecommerce.forecast.evaluate import daily_future
+
+    def _step(name: str) -> None:
+        if step is not None:
+            step(name)
+
+    _step("history / 读取历史")
+    history = queries.demand_history(engine, product_ids=list(product_ids) or None, county_ids=list(county_ids) or None)
+    if history.is_empty():
+        raise NoHistory(
+            "no sales to forecast from: load exports first (`livecommerce etl load PATH`) or check --sku/--county. "
+            "/ 没有可用于预测的销售数据：请先导入数据（livecommerce etl load），或检查 --sku/--county。"
+        )
+    history = calendar.with_festival_flags(history.select("unique_id", "ds", pl.col("y").cast(pl.Float64)))
+    future = daily_future(history, horizon)
+    params: dict[str, Any] = {
+        "horizon": horizon,
+        "windows": windows,
+        "skus": list(product_ids),
+        "counties": list(county_ids),
+        "regressors": list(calendar.FLAGS),
+        "calendar_version": calendar.CALENDAR_VERSION,
+    }
+    _step("forecast / 预测")
+    fc = forecast_fn(history, horizon, future, n_windows=windows, n_jobs=n_jobs)
+    _step("backtest / 回测")
+    bt = backtest(history, horizon, n_windows=windows, exog=calendar.FLAGS, n_jobs=n_jobs) if windows else None
+    _step("save / 保存")
+    return save_run(engine, fc, bt, horizon=horizon, source="warehouse", parameters=params), fc
