@@ -32,6 +32,7 @@ __all__ = [
     "ReplenishmentPlan",
     "Salvage",
     "StockPlan",
+    "calibrated_level",
     "critical_ratio",
     "presale_plan",
     "quantile_levels",
@@ -160,6 +161,16 @@ class DemandDistribution:
         """Return E[(stock − demand)⁺], the units left over."""
         return float(np.mean(np.maximum(stock - np.asarray(self.values), 0.0)))
 
+    def required_level(self, actual: float) -> float:
+        """Return the lowest level whose whole-unit stock ``ceil(quantile(level))`` would have covered ``actual``.
+
+        Over past forecasts these levels are the probability integral transform of the actuals:
+        uniform when the forecast is calibrated; :func:`calibrated_level` corrects it when not.
+        """
+        values = np.asarray(self.values)
+        idx = int(np.searchsorted(values, actual - 1.0, side="right"))
+        return float(self.levels[idx]) if idx < len(self.levels) else 1.0
+
     @property
     def grid_mean(self) -> float:
         """The mean of the quantile function (equals ``mean`` when the forecast is unbiased in shape)."""
@@ -179,6 +190,20 @@ def _sd_from(lv: np.ndarray, qv: np.ndarray, mean: float) -> float:
         if sd > 0:
             return float(sd)
     return float(math.sqrt(max(mean, 1.0)))  # Poisson-like spread when only one quantile is known
+
+
+def calibrated_level(required_levels: Sequence[float], target: float) -> float:
+    """Return the level to ask the demand distribution for so that past demand was covered a ``target`` share of times.
+
+    ``required_levels`` are :meth:`DemandDistribution.required_level` of past actuals under the
+    forecasts made before them (backtest windows). With a calibrated forecast the answer is
+    ``target`` itself; with intervals that were too narrow it is higher. Fewer than 50 past
+    decisions: ``target`` unchanged.
+    """
+    r = np.asarray([x for x in required_levels if math.isfinite(x)], dtype=float)
+    if len(r) < 50:
+        return float(target)
+    return float(min(np.quantile(r, target, method="inverted_cdf"), 0.999))
 
 
 # --- costs ------------------------------------------------------------------------------------
@@ -308,6 +333,7 @@ def recommend_stock(
     sold_out_penalty: float = 0.0,
     holding_cost: float = 0.0,
     days_to_next_sale: float = 7.0,
+    required_levels: Sequence[float] | None = None,
 ) -> StockPlan:
     """Return the units to prepare for a session or a period (newsvendor) as a :class:`StockPlan`.
 
@@ -315,6 +341,8 @@ def recommend_stock(
     sold_out_penalty`` (the penalty stands for the ranking a sold-out room loses) and ``Co =
     unit_cost − salvage + holding_cost``. Without ``salvage`` it follows the shelf life
     (:func:`salvage_value`). A missing price or cost stocks the median and says so.
+    ``required_levels`` (past actuals' :meth:`DemandDistribution.required_level` from backtest
+    windows) recalibrate the level asked for so that the realised service level meets the ratio.
     """
     quantiles = tuple((lv, round(demand.quantile(lv), 2)) for lv in (0.1, 0.5, 0.9))
     known = all(x is not None and math.isfinite(x) and x > 0 for x in (price, unit_cost))
@@ -352,7 +380,14 @@ def recommend_stock(
             f" / 售价 ¥{price:.2f} 不够成本 ¥{unit_cost:.2f}：备货不赚钱，请先调价"
         )
     else:
-        q = max(0, math.ceil(demand.quantile(ratio) - 1e-9))
+        level = ratio
+        if required_levels is not None:
+            level = calibrated_level(required_levels, ratio)
+            reasons.append(
+                f"backtest: past demand was covered {ratio:.0%} of the time at forecast level {level:.2f}"
+                f" / 回测：取预测的 {level:.2f} 分位数时，过去 {ratio:.0%} 的场次需求被覆盖"
+            )
+        q = max(0, math.ceil(demand.quantile(level) - 1e-9))
         reasons.append(
             f"critical ratio {ratio:.2f} = (margin ¥{price - unit_cost:.2f} + sold-out penalty ¥{sold_out_penalty:.2f})"
             f" / (that + cost ¥{unit_cost:.2f} − salvage ¥{salvage_yuan:.2f} + holding ¥{holding_cost:.2f})"
