@@ -49,6 +49,7 @@ __all__ = [
     "buyer_provinces",
     "daily_trend",
     "demand_history",
+    "directory",
     "freshness",
     "funnel",
     "kpi_report",
@@ -897,3 +898,37 @@ def session_sales(
         "price",
         "explain_minutes",
     ).sort("started_at_utc", "product_id")
+
+
+# --- directory: the names a picker offers (added for the dashboard, issue 9) ----------------
+
+
+def directory(engine: Engine, scope: Scope) -> dict[str, pl.DataFrame]:
+    """Return what ``scope`` may pick from, as three frames sorted by id: ``counties`` (county_id,
+    name_zh, name_en), ``hosts`` (host_id, name, county_id, platform_id) and ``products``
+    (product_id, title, county_id, category, unit_cost_fen, list_price_fen, shelf_life_days). A
+    county is listed when the scope names it or one of its hosts."""
+    c, h, p = County.__table__, Host.__table__, Product.__table__
+    with engine.connect() as conn:
+        v = _visible(conn, scope)
+        hosts = select(h.c.host_id, h.c.name, h.c.county_id, h.c.platform_id).order_by(h.c.host_id)
+        products = select(
+            p.c.product_id,
+            p.c.title,
+            p.c.county_id,
+            p.c.category,
+            p.c.unit_cost_fen,
+            p.c.list_price_fen,
+            p.c.shelf_life_days,
+        ).order_by(p.c.product_id)
+        counties = select(c.c.county_id, c.c.name_zh, c.c.name_en).order_by(c.c.county_id)
+        if not v.everything:
+            hosts = hosts.where(h.c.host_id.in_(v.hosts))
+            products = products.where(p.c.product_id.in_(v.products))
+            host_counties = select(h.c.county_id).where(h.c.host_id.in_(v.hosts))
+            counties = counties.where(or_(c.c.county_id.in_(v.counties), c.c.county_id.in_(host_counties)))
+        return {
+            "counties": _frame(conn, counties),
+            "hosts": _frame(conn, hosts),
+            "products": _frame(conn, products),
+        }

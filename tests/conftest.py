@@ -144,3 +144,126 @@ def bare_warehouse(request: pytest.FixtureRequest, tmp_path) -> Warehouse:  # ty
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
     return Warehouse(engine, url, None)
+
+
+# --- dashboard: the sample world with its sessions, and a real headless Chromium ------------------
+
+REQUIRE_BROWSER = os.environ.get("LIVECOMMERCE_REQUIRE_BROWSER") == "1"
+CHROMIUM = os.environ.get("LIVECOMMERCE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("LIVECOMMERCE_CHROMEDRIVER", "/usr/bin/chromedriver")
+SAMPLE_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data")
+
+
+def _sessions_seeded(engine: Engine, root: str) -> None:
+    """Load the sample world's sessions, minute curves and explain windows, and credit each order
+    with its session's host — only while the ETL does not do it yet (issue 5); then rebuild rollups."""
+    import datetime as dt
+    import json
+
+    import polars as pl
+    from sqlalchemy import func, select, update
+
+    from livecommerce.warehouse import upsert
+    from livecommerce.warehouse.rollups import refresh_all
+    from livecommerce.warehouse.tables import LiveSession, OrderLine, SessionMinute, SessionProduct
+
+    ls = LiveSession.__table__
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(ls)).scalar():
+            return
+        sessions = pl.read_csv(os.path.join(root, "canonical", "sessions.csv"), infer_schema_length=None)
+        sessions = sessions.with_columns(
+            pl.col("started_at_utc", "ended_at_utc").str.to_datetime(time_zone="UTC"),
+            pl.lit("canonical").alias("source"),
+        )
+        upsert(conn, ls, sessions.to_dicts())
+        minutes, explains, open_explains = [], [], {}
+        with open(os.path.join(root, "canonical", "session_log.jsonl"), encoding="utf-8") as fh:
+            for line in fh:
+                ev = json.loads(line)
+                when = dt.datetime.fromisoformat(ev["ts_utc"].replace("Z", "+00:00"))
+                key = (ev["platform_id"], ev["session_id"])
+                if ev["event"] == "minute":
+                    minutes.append(
+                        {"platform_id": key[0], "session_id": key[1], "minute_utc": when.replace(second=0)}
+                        | {k: ev[k] for k in ("online", "entries", "exits", "likes", "comments", "follows")}
+                    )
+                elif ev["event"] == "explain_start":
+                    open_explains[(*key, ev["product_id"])] = (when, ev.get("price_fen"))
+                elif ev["event"] == "explain_stop" and (*key, ev["product_id"]) in open_explains:
+                    start, price = open_explains.pop((*key, ev["product_id"]))
+                    explains.append(
+                        {"platform_id": key[0], "session_id": key[1], "product_id": ev["product_id"]}
+                        | {"explain_start_utc": start, "explain_end_utc": when, "price_fen": price}
+                    )
+        upsert(conn, SessionMinute.__table__, minutes)
+        upsert(conn, SessionProduct.__table__, explains)
+        ol = OrderLine.__table__
+        host = (
+            select(ls.c.host_id)
+            .where(ls.c.platform_id == ol.c.platform_id, ls.c.session_id == ol.c.session_id)
+            .scalar_subquery()
+        )
+        conn.execute(update(ol).where(ol.c.session_id.is_not(None), ol.c.host_id.is_(None)).values(host_id=host))
+        refresh_all(conn)
+
+
+@pytest.fixture(scope="session")
+def sample_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The committed sample world loaded by the ETL into a SQLite file, with its sessions (shared, read-only)."""
+    from etl.jobs import load_paths
+
+    path = tmp_path_factory.mktemp("world") / "sample.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    init(engine)
+    load_paths(engine, [os.path.join(SAMPLE_ROOT, "canonical")])
+    _sessions_seeded(engine, SAMPLE_ROOT)
+    yield Warehouse(engine, url, None)
+    engine.dispose()
+
+
+def _browser_missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[test]')"
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.path.exists(path):
+            return f"{path} not found: install Debian's chromium and chromium-driver (.ci/run does)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A headless Chromium driven by Selenium; skipped with a reason when absent, failing instead
+    with ``LIVECOMMERCE_REQUIRE_BROWSER=1`` (CI)."""
+    missing = _browser_missing()
+    if missing:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"LIVECOMMERCE_REQUIRE_BROWSER=1 but {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})  # a Chinese browser
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
