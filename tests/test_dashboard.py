@@ -380,3 +380,57 @@ def test_switching_language_sets_the_cookie_and_translates_every_text_node(app) 
     assert resp.status_code == 200, resp.data[:500]
     assert f"{i18n.COOKIE}=en" in resp.headers.get("Set-Cookie", "")
     assert "Host" in json.dumps(resp.get_json())
+
+
+# --- the CLI skins ----------------------------------------------------------------------------
+
+
+def test_demo_builds_the_sample_world_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from livecommerce.cli import main
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    runner = CliRunner()
+    first = runner.invoke(main, ["--db", url, "demo", "--no-serve", "--no-forecast"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(main, ["--db", url, "demo", "--no-serve", "--no-forecast"])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    from livecommerce.warehouse import connect
+
+    engine = connect(url)
+    assert queries.kpi_report(engine, EVERYTHING)["orders"][0] > 8000  # the sample world's paid orders, once
+    engine.dispose()
+
+
+def test_serve_prod_answers_http(sample_world) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "LIVECOMMERCE_DB_URL": sample_world.url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livecommerce", "serve", "--port", str(port), "--prod"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5) as resp:
+                    assert resp.status == 200 and b"app_title" in resp.read()
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

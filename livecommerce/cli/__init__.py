@@ -13,6 +13,7 @@ from livecommerce.cli import forecast as _forecast  # noqa: F401
 from livecommerce.cli import recommend as _recommend  # noqa: F401
 from livecommerce.cli import report as _report  # noqa: F401
 from livecommerce.cli import sample as _sample  # noqa: F401
+from livecommerce.cli import serve as _serve  # noqa: F401
 from livecommerce.cli._base import main
 
 __all__ = ["main"]
