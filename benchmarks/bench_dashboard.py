@@ -1,0 +1,337 @@
+"""Time every dashboard callback server-side, through the app's own HTTP endpoint.
+
+Builds (or reuses, under ``bench_data/``) a simulated world of the chosen scale loaded by the ETL,
+creates the app, then POSTs realistic requests to ``/_dash-update-component`` with the Flask test
+client — the same JSON the browser sends — for every registered callback, varying hosts, sessions,
+counties, products and date ranges. While a request runs, the time spent inside the
+``livecommerce.queries`` functions (and ``etl.jobs.runs/rejects``) it calls is measured too, so
+each callback's p95 is printed next to the p95 of the queries it wraps and their ratio.
+
+    python benchmarks/bench_dashboard.py --scale small           # a quick run (~1 min)
+    python benchmarks/bench_dashboard.py --scale medium --scale large --repeat 20
+
+With two scales the last column is the p95 ratio (second / first). Until the ETL loads live
+sessions (issue 5), the sessions, minute curves and explain windows of the world are seeded with
+the tests' helper so the host pages have real work to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import functools
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_QUERY_SECONDS = [0.0]
+
+
+def _timed(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _QUERY_SECONDS[0] += time.perf_counter() - t0
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _queries_timed() -> Iterator[None]:
+    """Wrap every public function of ``livecommerce.queries`` (and etl's run listings) with a timer."""
+    import etl.jobs
+    from livecommerce import queries
+
+    saved = []
+    for module, names in ((queries, queries.__all__), (etl.jobs, ("runs", "rejects"))):
+        for name in names:
+            obj = getattr(module, name)
+            if callable(obj) and not isinstance(obj, type):
+                saved.append((module, name, obj))
+                setattr(module, name, _timed(obj))
+    try:
+        yield
+    finally:
+        for module, name, obj in saved:
+            setattr(module, name, obj)
+
+
+def world(scale: str, data_dir: Path) -> str:
+    """Return the URL of a SQLite warehouse holding the simulated world of ``scale`` (built once)."""
+    from etl.jobs import load_paths
+    from livecommerce.simulate import generate
+    from livecommerce.warehouse import connect, init
+    from tests.conftest import _sessions_seeded
+
+    db = data_dir / f"dashboard-{scale}.db"
+    url = f"sqlite:///{db}"
+    if db.exists():
+        return url
+    folder = data_dir / f"world-{scale}"
+    if not (folder / "canonical").is_dir():
+        t0 = time.perf_counter()
+        generate(folder, scale=scale, seed=42)
+        print(f"[{scale}] generated in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    engine = connect(f"sqlite:///{db}.part")
+    init(engine)
+    t0 = time.perf_counter()
+    load_paths(engine, [folder / "canonical"])
+    _sessions_seeded(engine, str(folder))
+    engine.dispose()
+    Path(f"{db}.part").rename(db)
+    print(f"[{scale}] loaded in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    return url
+
+
+def _body(output: str, outputs: Any, inputs: list[dict[str, Any]], state: list[Any] | None = None) -> dict[str, Any]:
+    return {"output": output, "outputs": outputs, "inputs": inputs, "state": state or [], "changedPropIds": []}
+
+
+def _prop(cid: Any, prop: str, value: Any = None) -> dict[str, Any]:
+    return {"id": cid, "property": prop, "value": value}
+
+
+def _outputs(key: str) -> Any:
+    """Return the ``outputs`` part of a request for callback map ``key`` (one or several outputs)."""
+    if not key.startswith(".."):
+        cid, prop = key.rsplit(".", 1)
+        return {"id": cid, "property": prop}
+    outs = []
+    for part in key.strip(".").split("..."):
+        cid, prop = part.rsplit(".", 1)
+        outs.append({"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop})
+    return outs
+
+
+def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[dict[str, Any]]]:
+    """Return ``n`` realistic request bodies per callback (keyed by the callback function's name)."""
+    from livecommerce.config import load_settings
+    from livecommerce.dashboard import _default_range, ids
+    from livecommerce.dashboard.callbacks import county, data, host, overview, product
+    from livecommerce.dashboard.data import Source, filters_from
+    from livecommerce.dashboard.i18n import keys
+    from livecommerce.queries import directory
+    from livecommerce.warehouse import connect
+
+    engine = connect(url)
+    source = Source(engine, load_settings({"LIVECOMMERCE_DB_URL": url}))
+    start, end = _default_range(source)
+    names = directory(engine, source.scope())
+    hosts = names["hosts"]["host_id"].to_list()
+    counties = names["counties"]["county_id"].to_list()
+    products = names["products"]["product_id"].to_list()
+    ranges = [(start, end), (None, None), (start.replace(day=1), end)]  # type: ignore[union-attr]
+    by_key = {v["callback"].__name__: k for k, v in app.callback_map.items()}
+
+    def dates() -> list[dict[str, Any]]:
+        a, b = rng.choice(ranges)
+        return [_prop(ids.DATES, "start_date", a and a.isoformat()), _prop(ids.DATES, "end_date", b and b.isoformat())]
+
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    def lang() -> dict[str, Any]:
+        return _prop(ids.LANG, "value", rng.choice(["zh", "en"]))
+
+    text_ids = [ids.text(k) for k in keys()[:40]]
+    runs = data.runs(engine)
+    counties_csv = (ROOT / "sample_data" / "canonical" / "counties.csv").read_bytes()
+    for _ in range(n):
+        h, c, p = rng.choice(hosts), rng.choice(counties), rng.choice(products)
+        platform = _prop(ids.PLATFORM, "value", rng.choice([None, None, "taobao", "douyin"]))
+        f = dates()
+        o_data = overview.load(
+            source,
+            filters_from(f[0]["value"], f[1]["value"], platform["value"]),
+        )
+        h_data = host.load(
+            source,
+            h,
+            filters_from(f[0]["value"], f[1]["value"], platform["value"]),
+        )
+        keys_ = [host.session_key(r["platform_id"], r["session_id"]) for r in h_data.get("sessions", [])]
+        s_key = rng.choice(keys_) if keys_ else None
+        s_data = host.load_session(source, s_key)
+        c_data = county.load(
+            source,
+            c,
+            filters_from(f[0]["value"], f[1]["value"], platform["value"]),
+        )
+        bodies = {
+            "switch_language": _body(
+                by_key["switch_language"],
+                _outputs(by_key["switch_language"]),
+                [lang()],
+                [[_prop(i, "id", i) for i in text_ids]],
+            ),
+            "load_overview": _body(by_key["load_overview"], _outputs(by_key["load_overview"]), [*f, platform]),
+            "render_overview": _body(
+                by_key["render_overview"],
+                _outputs(by_key["render_overview"]),
+                [_prop(ids.OVERVIEW_DATA, "data", o_data), lang()],
+            ),
+            "load_host": _body(
+                by_key["load_host"], _outputs(by_key["load_host"]), [_prop(ids.HOST_PICK, "value", h), *f, platform]
+            ),
+            "render_host": _body(
+                by_key["render_host"], _outputs(by_key["render_host"]), [_prop(ids.HOST_DATA, "data", h_data), lang()]
+            ),
+            "pick_session": _body(
+                by_key["pick_session"],
+                _outputs(by_key["pick_session"]),
+                [_prop(ids.SESSION_PICK, "options", [{"label": k, "value": k} for k in keys_])],
+                [_prop(ids.SESSION_WANTED, "data", None), _prop(ids.SESSION_PICK, "value", None)],
+            ),
+            "load_replay": _body(
+                by_key["load_replay"], _outputs(by_key["load_replay"]), [_prop(ids.SESSION_PICK, "value", s_key)]
+            ),
+            "render_replay": _body(
+                by_key["render_replay"],
+                _outputs(by_key["render_replay"]),
+                [_prop(ids.SESSION_DATA, "data", s_data), lang()],
+            ),
+            "load_county": _body(
+                by_key["load_county"],
+                _outputs(by_key["load_county"]),
+                [_prop(ids.COUNTY_PICK, "value", c), *f, platform],
+            ),
+            "render_county": _body(
+                by_key["render_county"],
+                _outputs(by_key["render_county"]),
+                [_prop(ids.COUNTY_DATA, "data", c_data), lang()],
+            ),
+            "load_runs": _body(
+                by_key["load_runs"], _outputs(by_key["load_runs"]), [_prop(ids.DATA_UPLOAD_RESULT, "children", None)]
+            ),
+            "render_runs": _body(
+                by_key["render_runs"],
+                _outputs(by_key["render_runs"]),
+                [_prop(ids.DATA_RUNS_STORE, "data", runs), lang()],
+            ),
+            "pick_run": _body(
+                by_key["pick_run"],
+                _outputs(by_key["pick_run"]),
+                [
+                    _prop(
+                        ids.DATA_RUN_PICK, "options", [{"value": r["run_id"], "rejected": r["rejected"]} for r in runs]
+                    )
+                ],
+                [_prop(ids.DATA_RUN_PICK, "value", None)],
+            ),
+            "load_rejects": _body(
+                by_key["load_rejects"],
+                _outputs(by_key["load_rejects"]),
+                [_prop(ids.DATA_RUN_PICK, "value", runs[0]["run_id"] if runs else None)],
+            ),
+            "upload_export": _body(
+                by_key["upload_export"],
+                _outputs(by_key["upload_export"]),
+                [_prop(ids.DATA_UPLOAD, "contents", "data:text/csv;base64," + base64.b64encode(counties_csv).decode())],
+                [_prop(ids.DATA_UPLOAD, "filename", "counties.csv"), _prop(ids.LANG, "value", "zh")],
+            ),
+        }
+        for name, body in bodies.items():
+            out[name].append(body)
+    # product pages: forecasting is compute, not queries; fewer, different products
+    for p in rng.sample(products, min(len(products), max(2, n // 4))):
+        p_data = product.load(source, p, 14)
+        out["load_product"].append(
+            _body(
+                by_key["load_product"],
+                _outputs(by_key["load_product"]),
+                [_prop(ids.PRODUCT_PICK, "value", p), _prop(ids.PRODUCT_HORIZON, "value", 14)],
+            )
+        )
+        out["render_product"].append(
+            _body(
+                by_key["render_product"],
+                _outputs(by_key["render_product"]),
+                [_prop(ids.PRODUCT_DATA, "data", p_data), lang()],
+            )
+        )
+        out["download_csv"].append(
+            _body(
+                by_key["download_csv"],
+                _outputs(by_key["download_csv"]),
+                [_prop(ids.PRODUCT_CSV_BUTTON, "n_clicks", 1)],
+                [_prop(ids.PRODUCT_DATA, "data", p_data)],
+            )
+        )
+    missing = set(by_key) - set(out)
+    if missing:
+        raise SystemExit(f"no benchmark request for callbacks: {sorted(missing)}")
+    engine.dispose()
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def bench(url: str, repeat: int, seed: int) -> dict[str, dict[str, float]]:
+    """Return per callback: ``p95`` seconds over the HTTP endpoint, ``query_p95`` seconds inside queries, ``n``."""
+    from livecommerce.config import load_settings
+    from livecommerce.dashboard import create_app
+    from livecommerce.warehouse import connect
+
+    engine = connect(url)
+    app = create_app(load_settings({"LIVECOMMERCE_DB_URL": url}), engine)
+    bodies = requests(app, url, random.Random(seed), repeat)
+    client = app.server.test_client()
+    results: dict[str, dict[str, float]] = {}
+    with _queries_timed():
+        for name, items in bodies.items():
+            total, inside = [], []
+            for body in items:
+                _QUERY_SECONDS[0] = 0.0
+                t0 = time.perf_counter()
+                resp = client.post("/_dash-update-component", json=body)
+                total.append(time.perf_counter() - t0)
+                inside.append(_QUERY_SECONDS[0])
+                if resp.status_code not in (200, 204):
+                    raise SystemExit(f"{name}: HTTP {resp.status_code}: {resp.data[:300]!r}")
+            results[name] = {"p95": _p95(total), "query_p95": _p95(inside), "n": len(items)}
+    engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="append", choices=["small", "medium", "large"], help="repeatable")
+    parser.add_argument("--repeat", type=int, default=20, help="requests per callback")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench_data")
+    args = parser.parse_args()
+    scales = args.scale or ["small"]
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    runs = {s: bench(world(s, args.data_dir), args.repeat, args.seed) for s in scales}
+    first, last = scales[0], scales[-1]
+    head = f"{'callback':<18}" + "".join(f"{s + ' p95 ms':>14}{'query ms':>10}{'x query':>8}" for s in scales)
+    if len(scales) > 1:
+        head += f"{last + '/' + first:>14}"
+    print(head)
+    for name in runs[first]:
+        line = f"{name:<18}"
+        for s in scales:
+            r = runs[s][name]
+            ratio = f"{r['p95'] / r['query_p95']:.2f}" if r["query_p95"] > 0 else "—"  # renders wrap no query
+            line += f"{r['p95'] * 1000:>14.1f}{r['query_p95'] * 1000:>10.1f}{ratio:>8}"
+        if len(scales) > 1:
+            line += f"{runs[last][name]['p95'] / runs[first][name]['p95']:>14.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
