@@ -118,7 +118,7 @@ def _outputs(key: str) -> Any:
 def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[dict[str, Any]]]:
     """Return ``n`` realistic request bodies per callback (keyed by the callback function's name)."""
     from livecommerce.config import load_settings
-    from livecommerce.dashboard import _default_range, ids
+    from livecommerce.dashboard import default_dates, ids
     from livecommerce.dashboard.callbacks import county, data, host, overview, product
     from livecommerce.dashboard.data import Source, filters_from
     from livecommerce.dashboard.i18n import keys
@@ -127,7 +127,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
 
     engine = connect(url)
     source = Source(engine, load_settings({"LIVECOMMERCE_DB_URL": url}))
-    start, end = _default_range(source)
+    start, end = default_dates(source)
     names = directory(engine, source.scope())
     hosts = names["hosts"]["host_id"].to_list()
     counties = names["counties"]["county_id"].to_list()

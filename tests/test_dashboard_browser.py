@@ -12,7 +12,7 @@ import pytest
 
 from livecommerce import queries
 from livecommerce.config import load_settings
-from livecommerce.dashboard import _default_range, create_app, ids
+from livecommerce.dashboard import create_app, default_dates, ids
 from livecommerce.dashboard.data import Source
 from livecommerce.dashboard.i18n import kpi_label, kpi_text
 from livecommerce.queries import Filters
@@ -90,7 +90,7 @@ def _pick(driver, dropdown_id: str, value: str) -> None:  # type: ignore[no-unty
 
 
 def _host_report(source: Source, host_id: str):  # type: ignore[no-untyped-def]
-    start, end = _default_range(source)
+    start, end = default_dates(source)
     return queries.kpi_report(source.engine, EVERYTHING, "host", host_id, Filters(start, end)).row(0, named=True)
 
 
@@ -114,7 +114,7 @@ def test_each_page_opens_with_its_numbers(browser, server, path, ready_id) -> No
 
 
 def test_overview_shows_the_queries_numbers(browser, server, source) -> None:  # type: ignore[no-untyped-def]
-    start, end = _default_range(source)
+    start, end = default_dates(source)
     row = queries.kpi_report(source.engine, EVERYTHING, "overview", None, Filters(start, end)).row(0, named=True)
     browser.get(server + "/")
     for name in ("gmv", "orders", "refund_rate_amount"):
@@ -132,7 +132,7 @@ def test_pick_host_and_session_switch_language_numbers_match_queries(browser, se
     for name in ("gmv", "orders", "gpm", "gmv_per_live_hour"):
         assert _text_of(browser, ids.kpi_value("host", name), kpi_text(name, row[name], "zh"))
     # the newest session is replayed; then pick an older one with explain windows
-    start, end = _default_range(source)
+    start, end = default_dates(source)
     sessions = queries.session_list(source.engine, EVERYTHING, "H0001", Filters(start, end))
     older = sessions.row(sessions.height - 1, named=True)
     key = f"{older['platform_id']}:{older['session_id']}"

@@ -28,13 +28,15 @@ from livecommerce.dashboard.i18n import request_language, t
 from livecommerce.dashboard.pages import PAGES
 from livecommerce.scope import Scope
 
-__all__ = ["DEFAULT_DAYS", "create_app"]
+__all__ = ["DEFAULT_DAYS", "create_app", "default_dates"]
 
 #: the frame's default date range: this many days ending on the last day with orders
 DEFAULT_DAYS = 30
 
 
-def _default_range(source: Source) -> tuple[dt.date | None, dt.date | None]:
+def default_dates(source: Source) -> tuple[dt.date | None, dt.date | None]:
+    """Return the frame's default date range: the last :data:`DEFAULT_DAYS` local days ending on the
+    day of the latest order the request may see; (None, None) without orders (all data)."""
     from livecommerce.queries import freshness
 
     fresh = freshness(source.engine, source.scope(), after_sale_days=source.settings.after_sale_window_days)
@@ -50,7 +52,7 @@ def _default_range(source: Source) -> tuple[dt.date | None, dt.date | None]:
 def _frame(source: Source) -> html.Div:
     """Return the frame around the pages, laid out per visit (language and default dates are fresh)."""
     lang = request_language()
-    start, end = _default_range(source)
+    start, end = default_dates(source)
     nav = [
         dcc.Link(text(page["name"], lang), href=page["relative_path"], className="nav-link")
         for page in dash.page_registry.values()

@@ -66,11 +66,16 @@ def picker(component_id: str, options: list[dict[str, str]], value: str | None, 
     )
 
 
-def _change(value: Any, before: Any) -> tuple[str, str]:
+#: KPIs for which a rise is bad news (shown red when they go up)
+LOWER_IS_BETTER = frozenset({"refunds", "refund_rate_amount", "refund_rate_orders", "cancellation_rate"})
+
+
+def _change(name: str, value: Any, before: Any) -> tuple[str, str]:
     if not isinstance(value, int | float) or not isinstance(before, int | float) or not before:
         return "", "change"
     rel = (value - before) / before
-    return percent(rel, signed=True), "change up" if rel > 0 else ("change down" if rel < 0 else "change")
+    good = rel < 0 if name in LOWER_IS_BETTER else rel > 0
+    return percent(rel, signed=True), "change" if rel == 0 else ("change up" if good else "change down")
 
 
 def kpi_cards(row: Mapping[str, Any], names: Sequence[str], lang: str, page: str) -> list[html.Div]:
@@ -81,7 +86,7 @@ def kpi_cards(row: Mapping[str, Any], names: Sequence[str], lang: str, page: str
     for name in names:
         if name not in row:
             continue
-        change, css = _change(row.get(name), row.get(f"{name}_prev"))
+        change, css = _change(name, row.get(name), row.get(f"{name}_prev"))
         body: list[Any] = [
             html.Div(kpi_label(name, lang), className="kpi-label"),
             html.Div(kpi_text(name, row.get(name), lang), id=ids.kpi_value(page, name), className="kpi-value"),
