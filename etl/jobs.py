@@ -40,6 +40,8 @@ from etl.load import (
     finished_run,
     manifest_recorded,
     new_run,
+    order_span,
+    pending_after_sales_applied,
     refreshed_rollups,
     rejects_written,
     rows_written,
@@ -373,9 +375,15 @@ def _load_one(
                     if kind == "orders" and frame.height:
                         for plat, part in frame.group_by(C.platform_id):
                             span = touched.setdefault(str(plat[0]), [])
-                            span.extend([part[C.created_at_utc].min(), part[C.created_at_utc].max()])
+                            paid = part[C.paid_at_utc] if C.paid_at_utc in part.columns else part[C.created_at_utc]
+                            span.extend([part[C.created_at_utc].min(), part[C.created_at_utc].max(), paid.max()])
+                    elif kind == "after_sale" and frame.height and reader.platform:
+                        orders = frame[C.order_id].unique().to_list()
+                        touched.setdefault(reader.platform, []).extend(order_span(conn, reader.platform, orders))
                     if progress:
                         progress(path, report.rows_read, None)
+            for platform in touched:
+                pending_after_sales_applied(conn, platform, run_id)
             report.inserted, report.updated, report.unchanged = totals.inserted, totals.updated, totals.unchanged
             report.rejected = len({r.line for r in report.rejects if r.path == path}) + len(
                 {(r.path, r.line) for r in report.rejects if r.path != path}
@@ -383,7 +391,8 @@ def _load_one(
             report.status = "loaded" if totals.written or report.rows_read == 0 else "unchanged"
             if totals.written == 0 and report.rows_read > 0 and report.rejected == report.rows_read:
                 report.status = "loaded"
-            refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in touched.items()})
+            spans = {p: [t for t in v if t is not None] for p, v in touched.items()}
+            refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v})
             counts = {
                 "rows_read": report.rows_read,
                 "inserted": report.inserted,

@@ -46,6 +46,8 @@ __all__ = [
     "finished_run",
     "manifest_recorded",
     "new_run",
+    "order_span",
+    "pending_after_sales_applied",
     "refreshed_rollups",
     "rejects_written",
     "rows_written",
@@ -438,12 +440,49 @@ def _orders_written(
         extra += [pl.lit(assign.host_id).alias(C.host_id), pl.lit("file_host").alias(C.attribution_rule)]
     rows = _frame_for(_ORDER_COLUMNS, frame.with_columns(extra))
     update_columns = [c for c in ORDER_MERGE if c in rows.columns]
-    result = upsert(
+    return upsert(
         conn, OrderLine.__table__, rows, update_columns=update_columns, merge=ORDER_MERGE, stamp=["last_run_id"]
     )
-    orders = rows[C.order_id].unique().to_list()
-    after_sales_applied(conn, platform, orders, run_id)
-    return result
+
+
+def pending_after_sales_applied(conn: Connection, platform: str, run_id: int) -> int:
+    """Apply stored after-sale cases to the lines run ``run_id`` inserted or changed; return lines changed.
+
+    Called once per orders file, after its rows are written: one join instead of a lookup per batch.
+    """
+    cases_t, lines_t = AfterSale.__table__, OrderLine.__table__
+    if conn.execute(select(cases_t.c.order_id).where(cases_t.c.platform_id == platform).limit(1)).first() is None:
+        return 0
+    touched = (
+        select(cases_t.c.order_id)
+        .join(lines_t, (lines_t.c.platform_id == cases_t.c.platform_id) & (lines_t.c.order_id == cases_t.c.order_id))
+        .where(cases_t.c.platform_id == platform, lines_t.c.last_run_id == run_id)
+        .distinct()
+    )
+    orders = list(conn.execute(touched).scalars())
+    return after_sales_applied(conn, platform, orders, run_id)
+
+
+def order_span(conn: Connection, platform: str, order_ids: Sequence[str]) -> list[dt.datetime]:
+    """Return the earliest and latest order times of ``order_ids`` (for the rollup refresh), or []."""
+    lines_t = OrderLine.__table__
+    when = func.coalesce(lines_t.c.paid_at_utc, lines_t.c.created_at_utc)
+    found: list[dt.datetime] = []
+    for start in range(0, len(order_ids), 5000):
+        part = list(order_ids[start : start + 5000])
+        lo, hi = conn.execute(
+            select(func.min(lines_t.c.created_at_utc), func.max(when)).where(
+                lines_t.c.platform_id == platform, lines_t.c.order_id.in_(part)
+            )
+        ).one()
+        found.extend(_aware(v) for v in (lo, hi) if v is not None)
+    return found
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):  # SQLite gives text for min()/max() over a timestamp column
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def after_sales_applied(conn: Connection, platform: str, order_ids: Sequence[str], run_id: int) -> int:

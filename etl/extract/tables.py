@@ -125,6 +125,9 @@ def _csv_tables(path: Path, known: set[str]) -> list[RawTable]:
     header_line, header_cells = head[idx]
     header = [c or "" for c in header_cells]
     width = len(header)
+    fast = _polars_batches(path, encoding, header_line, width)
+    if fast is not None:
+        return [RawTable(path, None, encoding, header, header_line, fast)]
 
     def batches() -> Iterator[RawBatch]:
         rows: list[list[str | None]] = []
@@ -141,6 +144,57 @@ def _csv_tables(path: Path, known: set[str]) -> list[RawTable]:
             yield RawBatch(_frame(rows, lines, width))
 
     return [RawTable(path, None, encoding, header, header_line, batches)]
+
+
+def _physical_lines(path: Path) -> int:
+    count, last = 0, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (1 if last not in (b"\n", b"") else 0)
+
+
+def _polars_batches(path: Path, encoding: str, header_line: int, width: int) -> Callable[[], Iterator[RawBatch]] | None:
+    """Return a batch reader on polars' CSV parser when its row numbers are certain, else None.
+
+    Only for UTF-8 files in which every record is one physical line (no quoted line breaks, no
+    blank lines): then the record after the header is line ``header_line + 1 + i``. Anything else
+    takes the ``csv`` module path, which tracks line numbers itself.
+    """
+    if encoding not in ("utf-8", "utf-8-sig") or path.stat().st_size < (1 << 20):
+        return None
+
+    def scan() -> pl.LazyFrame:
+        return pl.scan_csv(
+            path,
+            has_header=False,
+            skip_lines=header_line,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+
+    try:
+        records = scan().select(pl.len()).collect().item()
+        columns = len(scan().collect_schema())
+    except pl.exceptions.PolarsError:
+        return None
+    if records != _physical_lines(path) - header_line or columns > width:
+        return None
+
+    def batches() -> Iterator[RawBatch]:
+        offset = header_line + 1
+        for part in scan().collect_batches(chunk_size=BATCH_ROWS):
+            names = {old: f"c{i}" for i, old in enumerate(part.columns)}
+            frame = part.rename(names)
+            missing = [pl.lit(None, dtype=pl.String).alias(f"c{i}") for i in range(frame.width, width)]
+            frame = frame.with_columns(missing) if missing else frame
+            frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias("_line"))
+            offset += frame.height
+            yield RawBatch(frame)
+
+    return batches
 
 
 def _xlsx_tables(path: Path, known: set[str]) -> list[RawTable]:

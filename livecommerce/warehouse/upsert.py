@@ -271,7 +271,7 @@ def _with_defaults(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
-    """Return ``frame`` with values as the SQLite driver stores them (naive UTC text, 0/1)."""
+    """Return ``frame`` with values as SQLAlchemy stores them on SQLite (naive UTC text, dates, 0/1)."""
     import polars as pl
 
     exprs = []
@@ -281,6 +281,8 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
             if dtype.time_zone is not None:
                 col = col.dt.convert_time_zone("UTC")
             exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.6f").alias(name))
+        elif dtype == pl.Date:
+            exprs.append(pl.col(name).dt.strftime("%Y-%m-%d"))  # SQLAlchemy's SQLite DATE storage
         elif dtype == pl.Boolean:
             exprs.append(pl.col(name).cast(pl.Int64))
     return frame.with_columns(exprs) if exprs else frame
@@ -295,30 +297,66 @@ def _sqlite_bulk_upsert(
     merge: Mapping[str, Merge],
     stamp: Sequence[str],
 ) -> UpsertResult:
+    """Insert new keys with a plain ``INSERT … ON CONFLICT DO NOTHING`` and upsert only the keys
+    that exist: SQLite inserts far slower through ``DO UPDATE SET`` of several columns even when
+    nothing conflicts, and the split also gives exact counts (rows changed per statement)."""
+    import polars as pl
+
     columns = list(frame.columns)
-    stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp)
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    values = _sqlite_values(frame)
+    existing = _sqlite_existing_keys(conn, table, values.select(key))
+    if existing.height:
+        marked = values.join(existing.with_columns(pl.lit(True).alias("_exists")), on=list(key), how="left")
+        old_rows = marked.filter(pl.col("_exists").fill_null(False)).drop("_exists")
+        new_rows = marked.filter(~pl.col("_exists").fill_null(False)).drop("_exists")
+    else:
+        old_rows, new_rows = values.head(0), values
+    inserted = _sqlite_executed(conn, _upsert_statement(conn, table, columns, key, [], {}, []), columns, new_rows)
+    updated = 0
+    if old_rows.height:
+        stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp)
+        updated = _sqlite_executed(conn, stmt, columns, old_rows)
+    return UpsertResult(inserted, updated, frame.height - inserted - updated)
+
+
+def _sqlite_executed(conn: Connection, stmt: Any, columns: Sequence[str], rows: pl.DataFrame) -> int:
+    """Run ``stmt`` for every row of ``rows`` on the raw cursor; return the rows changed."""
+    if rows.height == 0:
+        return 0
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
     order = list(compiled.positiontup or [])
     if sorted(order) != sorted(columns):  # pragma: no cover - guards the statement builder
         raise RuntimeError(f"unexpected parameters in upsert statement: {order}")
-    values = _sqlite_values(frame).select(order)
-    existing = 0
-    key_size = max(1, 900 // len(key))
-    keys = values.select(key).rows()
-    key_cols = [table.c[k] for k in key]
-    for start in range(0, len(keys), key_size):
-        part = keys[start : start + key_size]
-        cond = key_cols[0].in_([k[0] for k in part]) if len(key) == 1 else tuple_(*key_cols).in_(part)
-        existing += conn.execute(select(func.count()).select_from(table).where(cond)).scalar_one()
-    changed = 0
+    ordered = rows.select(order)
     sql = str(compiled)
+    changed = 0
     step = 50_000
-    for start in range(0, values.height, step):
-        result = conn.exec_driver_sql(sql, values.slice(start, step).rows())
+    for start in range(0, ordered.height, step):
+        result = conn.exec_driver_sql(sql, ordered.slice(start, step).rows())
         changed += max(result.rowcount, 0)
-    inserted = values.height - existing
-    updated = max(changed - inserted, 0)
-    return UpsertResult(inserted, updated, values.height - inserted - updated)
+    return changed
+
+
+def _sqlite_existing_keys(conn: Connection, table: Table, keys: pl.DataFrame) -> pl.DataFrame:
+    """Return the rows of ``keys`` already present in ``table`` (through a temporary key table)."""
+    import polars as pl
+
+    names = list(keys.columns)
+    digest = hashlib.sha1(",".join(names).encode()).hexdigest()[:10]
+    temp = f"_keys_{table.name}_{digest}"
+    preparer = conn.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(c) for c in names)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({quoted})")
+    conn.exec_driver_sql(f"DELETE FROM {temp}")
+    conn.exec_driver_sql(f"INSERT INTO {temp} ({quoted}) VALUES ({', '.join('?' for _ in names)})", keys.rows())
+    target = preparer.format_table(table)
+    match = " AND ".join(f"t.{preparer.quote(c)} = k.{preparer.quote(c)}" for c in names)
+    found = conn.exec_driver_sql(
+        f"SELECT {', '.join('k.' + preparer.quote(c) for c in names)} FROM {temp} AS k "
+        f"WHERE EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
+    ).all()
+    conn.exec_driver_sql(f"DELETE FROM {temp}")
+    return pl.DataFrame([tuple(r) for r in found], schema=keys.schema, orient="row")
 
 
 def _pg_copy_upsert(
