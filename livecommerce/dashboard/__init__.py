@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import dcc, html
 from sqlalchemy.engine import Engine
 
-from livecommerce.config import LOCAL_TZ, Settings, load_settings
+from livecommerce.config import Settings, load_settings
 from livecommerce.dashboard import ids
 from livecommerce.dashboard.callbacks import register_all
 from livecommerce.dashboard.components import filter_bar, text
@@ -36,17 +35,14 @@ DEFAULT_DAYS = 30
 
 def default_dates(source: Source) -> tuple[dt.date | None, dt.date | None]:
     """Return the frame's default date range: the last :data:`DEFAULT_DAYS` local days ending on the
-    day of the latest order the request may see; (None, None) without orders (all data)."""
-    from livecommerce.queries import freshness
+    last day with sales the request may see; (None, None) without sales (all data)."""
+    from livecommerce.queries import daily_trend
 
-    fresh = freshness(source.engine, source.scope(), after_sale_days=source.settings.after_sale_window_days)
-    if fresh.is_empty() or fresh["last_order_utc"].null_count() == fresh.height:
+    days = daily_trend(source.engine, source.scope())  # reads the daily rollup: cheap at any size
+    if days.is_empty():
         return None, None
-    last = fresh["last_order_utc"].max()
-    if last.tzinfo is None:  # type: ignore[union-attr]
-        last = last.replace(tzinfo=dt.UTC)  # type: ignore[union-attr]
-    end = last.astimezone(ZoneInfo(LOCAL_TZ)).date()  # type: ignore[union-attr]
-    return end - dt.timedelta(days=DEFAULT_DAYS - 1), end
+    end = days["day"].max()
+    return end - dt.timedelta(days=DEFAULT_DAYS - 1), end  # type: ignore[operator]
 
 
 def _frame(source: Source) -> html.Div:
