@@ -289,17 +289,18 @@ def run_from_warehouse(
     ``step(description)`` is called before each stage (for progress bars). Raises
     :class:`NoHistory` when there are no sales, ``ForecastInputError`` for unusable series.
     """
-    from livecommerce import calendar, queries
+    import livecommerce.calendar as calendar
     from livecommerce.forecast import backtest
     from livecommerce.forecast import forecast as forecast_fn
     from livecommerce.forecast.evaluate import daily_future
+    from livecommerce.queries import demand_history
 
     def _step(name: str) -> None:
         if step is not None:
             step(name)
 
     _step("history / 读取历史")
-    history = queries.demand_history(engine, product_ids=list(product_ids) or None, county_ids=list(county_ids) or None)
+    history = demand_history(engine, product_ids=list(product_ids) or None, county_ids=list(county_ids) or None)
     if history.is_empty():
         raise NoHistory(
             "no sales to forecast from: load exports first (`livecommerce etl load PATH`) or check --sku/--county. "
