@@ -49,6 +49,8 @@ __all__ = [
     "ProductAlias",
     "RejectedRow",
     "RollupDaily",
+    "RollupGeo",
+    "RollupRefund",
     "RollupSession",
     "SessionMinute",
     "SessionProduct",
@@ -464,6 +466,42 @@ class RollupSession(Base):
 
 
 # --- forecasts -----------------------------------------------------------------------------
+
+
+class RollupGeo(Base):
+    """Sales per local day, platform, product and buyer province (``''`` when unknown).
+
+    Serves the county and overview maps without scanning ``order_line``; a host's own provinces
+    are read from ``order_line`` through its (host, time) index.
+    """
+
+    __tablename__ = "rollup_geo"
+    __table_args__ = (Index(None, "product_key", "day"), Index(None, "day"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    province: Mapped[str] = mapped_column(String(32), primary_key=True)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupRefund(Base):
+    """Refunded lines per local (order) day, platform, host, product, reason and whole days between
+    shipment and refund (``transit_days = -1``: refunded before shipment). Refunds are a few percent
+    of lines, so this stays small."""
+
+    __tablename__ = "rollup_refund"
+    __table_args__ = (Index(None, "host_key", "day"), Index(None, "product_key", "day"), Index(None, "day"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(256), primary_key=True)
+    transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ForecastRun(Base):
