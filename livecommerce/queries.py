@@ -37,6 +37,8 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     Product,
     RollupDaily,
+    RollupGeo,
+    RollupRefund,
     RollupSession,
     SessionMinute,
     SessionProduct,
@@ -68,6 +70,8 @@ LEVELS: tuple[str, ...] = ("overview", "host", "county", "product", "session")
 _TZ = ZoneInfo(LOCAL_TZ)
 _RD = RollupDaily.__table__
 _RS = RollupSession.__table__
+_RG = RollupGeo.__table__
+_RR = RollupRefund.__table__
 _OL = OrderLine.__table__
 _SALES_BASES = [c for c in _RD.c.keys() if c in BASE_MEASURES]
 _LIVE_BASES = [c for c in _RS.c.keys() if c in BASE_MEASURES and c not in ("gmv_fen", "refund_fen", "orders", "units")]
@@ -137,7 +141,10 @@ def _frame(conn: Connection, stmt: Select[Any]) -> pl.DataFrame:
     rows = [tuple(r) for r in result]
     if not rows:
         return pl.DataFrame({n: [] for n in names})
-    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    # PostgreSQL sums integers as NUMERIC: bring them back to integers (or floats when they have a scale)
+    decimals = [(n, t) for n, t in frame.schema.items() if isinstance(t, pl.Decimal)]
+    return frame.with_columns([pl.col(n).cast(pl.Int64 if (t.scale or 0) == 0 else pl.Float64) for n, t in decimals])
 
 
 def _period(col: ColumnElement[Any], f: Filters) -> list[ColumnElement[bool]]:
@@ -599,38 +606,64 @@ def slot_heatmap(
     )
 
 
-def _orders_frame(
-    conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, cols: list[Any]
-) -> pl.DataFrame:
-    where = [_order_scope(v), paid_condition(), *_utc_period(func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc), f)]
+def _rollup_where(
+    table: Any, conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, host_column: bool
+) -> list[ColumnElement[bool]]:
+    """Scope, period, platform and level conditions on a rollup keyed by product (and maybe host)."""
+    where: list[ColumnElement[bool]] = [*_period(table.c.day, f)]
+    if f.platform:
+        where.append(table.c.platform_id == f.platform)
+    if not v.everything:
+        scoped = table.c.product_key.in_(v.products)
+        where.append(or_(table.c.host_key.in_(v.hosts), scoped) if host_column else scoped)
+    if level == "product":
+        where.append(table.c.product_key == key)
+    elif level == "county":
+        where.append(table.c.product_key.in_(_county_products(conn, key or "")))
+    elif level == "host":
+        where.append(table.c.host_key == key)
+    return where
+
+
+def _host_orders(conn: Connection, host_id: str, f: Filters, cols: list[Any]) -> pl.DataFrame:
+    """A host's paid lines in the period, read through the (host, created time) index."""
+    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
+    where = [_OL.c.host_id == host_id, paid_condition(), *_utc_period(when, f)]
+    if f.start is not None:  # payment follows creation within days: bound created time for the index
+        where.append(_OL.c.created_at_utc >= dt.datetime.combine(f.start - dt.timedelta(days=7), dt.time(), _TZ))
+    if f.end is not None:
+        where.append(_OL.c.created_at_utc < dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time(), _TZ))
     if f.platform:
         where.append(_OL.c.platform_id == f.platform)
-    if level == "host":
-        where.append(_OL.c.host_id == key)
-    elif level == "product":
-        where.append(_OL.c.product_id == key)
-    elif level == "county":
-        where.append(_OL.c.product_id.in_(_county_products(conn, key or "")))
     return _frame(conn, select(*cols).where(*where))
 
 
 def buyer_provinces(
     engine: Engine, scope: Scope, level: Level = "overview", key: str | None = None, filters: Filters | None = None
 ) -> pl.DataFrame:
-    """Return one row per buyer province with gmv (fen), orders and share of GMV, largest first."""
+    """Return one row per buyer province (``未知`` when unknown) with gmv (fen), orders and share of
+    GMV, largest first. Counties, products and the overview read the geo rollup; a host its own lines."""
     f = filters or Filters()
     with engine.connect() as conn:
         v = _visible(conn, scope)
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({"province": []})
-        frame = _orders_frame(conn, v, level, key, f, [_OL.c.province, _OL.c.order_id, _OL.c.amount_fen])
-    if frame.is_empty():
+        if level == "host":
+            lines = _host_orders(conn, key or "", f, [_OL.c.province, _OL.c.order_id, _OL.c.amount_fen])
+            out = lines.group_by(pl.col("province").fill_null("")).agg(
+                pl.col("amount_fen").sum().alias("gmv"), pl.col("order_id").n_unique().cast(pl.Int64).alias("orders")
+            )
+        else:
+            where = _rollup_where(_RG, conn, v, level, key, f, host_column=False)
+            out = _frame(
+                conn,
+                select(_RG.c.province, func.sum(_RG.c.gmv_fen).label("gmv"), func.sum(_RG.c.orders).label("orders"))
+                .where(*where)
+                .group_by(_RG.c.province),
+            )
+    if out.is_empty():
         return pl.DataFrame({"province": []})
-    out = (
-        frame.with_columns(pl.col("province").fill_null("未知"))
-        .group_by("province")
-        .agg(pl.col("amount_fen").sum().alias("gmv"), pl.col("order_id").n_unique().alias("orders"))
-    )
+    out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
     total = out["gmv"].sum()
     return out.with_columns((pl.col("gmv") / total if total else pl.lit(None)).alias("share")).sort(
         "gmv", descending=True
@@ -645,88 +678,107 @@ def refunds(
     key: str | None = None,
     filters: Filters | None = None,
 ) -> pl.DataFrame:
-    """Return refunds grouped ``by`` product, reason, destination province or whole days between
-    shipment and refund: refunded amount (fen), refunded lines and share of all refunds; for product and
-    province also the group's GMV and its refund rate by amount. Largest first."""
+    """Return refunds grouped ``by`` product, reason (``未知`` when none was given), destination province
+    or whole days between shipment and refund (null: refunded before shipment): refunded amount (fen),
+    refunded lines and share of all refunds; for product and province also the group's GMV and its
+    refund rate by amount. Largest first. Reads the refund, daily and geo rollups."""
     f = filters or Filters()
-    column = {"product": "product_id", "reason": "refund_reason", "province": "province"}.get(by)
     with engine.connect() as conn:
         v = _visible(conn, scope)
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({by: []})
-        frame = _orders_frame(
-            conn,
-            v,
-            level,
-            key,
-            f,
-            [
-                _OL.c.product_id,
-                _OL.c.refund_reason,
-                _OL.c.province,
-                _OL.c.amount_fen,
-                _OL.c.refund_fen,
-                _OL.c.shipped_at_utc,
-                _OL.c.refunded_at_utc,
-            ],
-        )
-    if frame.is_empty():
+        if by == "province":
+            if level == "host":
+                lines = _host_orders(conn, key or "", f, [_OL.c.province, _OL.c.amount_fen, _OL.c.refund_fen])
+                out = lines.group_by(pl.col("province").fill_null("")).agg(
+                    pl.col("refund_fen").sum(),
+                    (pl.col("refund_fen") > 0).sum().cast(pl.Int64).alias("refunded_lines"),
+                    pl.col("amount_fen").sum().alias("gmv_fen"),
+                )
+            else:
+                where = _rollup_where(_RG, conn, v, level, key, f, host_column=False)
+                out = _frame(
+                    conn,
+                    select(
+                        _RG.c.province,
+                        func.sum(_RG.c.refund_fen).label("refund_fen"),
+                        func.sum(_RG.c.refunded_lines).label("refunded_lines"),
+                        func.sum(_RG.c.gmv_fen).label("gmv_fen"),
+                    )
+                    .where(*where)
+                    .group_by(_RG.c.province),
+                )
+            out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
+        else:
+            column = {"product": _RR.c.product_key, "reason": _RR.c.reason, "days_in_transit": _RR.c.transit_days}[by]
+            where = _rollup_where(_RR, conn, v, level, key, f, host_column=True)
+            out = _frame(
+                conn,
+                select(
+                    column.label(by),
+                    func.sum(_RR.c.refund_fen).label("refund_fen"),
+                    func.sum(_RR.c.refunded_lines).label("refunded_lines"),
+                )
+                .where(*where)
+                .group_by(column),
+            )
+            if by == "product" and out.height:
+                dwhere = [_daily_scope(v), _RD.c.product_key.in_(out[by].to_list()), *_period(_RD.c.day, f)]
+                dwhere += _level_daily(conn, level, key)
+                if f.platform:
+                    dwhere.append(_RD.c.platform_id == f.platform)
+                gmv = _frame(
+                    conn,
+                    select(_RD.c.product_key.label(by), func.sum(_RD.c.gmv_fen).label("gmv_fen"))
+                    .where(*dwhere)
+                    .group_by(_RD.c.product_key),
+                )
+                out = out.join(gmv, on=by, how="left")
+    out = out.filter(pl.col("refund_fen") > 0) if out.height else out
+    if out.is_empty():
         return pl.DataFrame({by: []})
-    refunded = frame.filter(pl.col("refund_fen") > 0)
-    if column is None:
-        days = (pl.col("refunded_at_utc") - pl.col("shipped_at_utc")).dt.total_days()
-        refunded = refunded.with_columns(days.alias(by))  # null: refunded before shipment
-        column = by
-    elif column != "product_id":
-        refunded = refunded.with_columns(pl.col(column).fill_null("未知"))
-        frame = frame.with_columns(pl.col(column).fill_null("未知"))
-    out = refunded.group_by(column).agg(
-        pl.col("refund_fen").sum().alias("refund_fen"), pl.len().cast(pl.Int64).alias("refunded_lines")
-    )
+    if by == "reason":
+        out = out.with_columns(pl.when(pl.col(by) == "").then(pl.lit("未知")).otherwise(pl.col(by)).alias(by))
+    if by == "days_in_transit":
+        out = out.with_columns(pl.when(pl.col(by) < 0).then(None).otherwise(pl.col(by)).alias(by))
     total = out["refund_fen"].sum()
-    out = out.with_columns((pl.col("refund_fen") / total).alias("share_of_refunds"))
-    if by in ("product", "province"):  # the refund rate of the group needs all its paid lines
-        gmv = frame.group_by(column).agg(pl.col("amount_fen").sum().alias("gmv_fen"))
-        out = out.join(gmv, on=column, how="left").with_columns(
-            (pl.col("refund_fen") / pl.col("gmv_fen")).alias("refund_rate_amount")
-        )
-    if column != by:
-        out = out.rename({column: by})
+    out = out.with_columns(
+        pl.col("refund_fen").cast(pl.Int64),
+        pl.col("refunded_lines").cast(pl.Int64),
+        (pl.col("refund_fen") / total).alias("share_of_refunds"),
+    )
+    if "gmv_fen" in out.columns:
+        out = out.with_columns((pl.col("refund_fen") / pl.col("gmv_fen")).alias("refund_rate_amount"))
     return out.sort("refund_fen", descending=True)
 
 
 def freshness(
     engine: Engine, scope: Scope, *, after_sale_days: int = 15, now: dt.datetime | None = None
 ) -> pl.DataFrame:
-    """Return one row per platform: last order time, last load, provisional (attribution not final)
-    lines and GMV still inside the after-sale window (net GMV there is provisional)."""
+    """Return one row per platform: last day with sales, last load, lines whose attribution is still
+    provisional, and GMV of the days still inside the after-sale window (their net GMV is provisional).
+    Reads the daily rollup."""
     now = now or dt.datetime.now(dt.UTC)
-    window_start = now - dt.timedelta(days=after_sale_days)
+    window_start = (now.astimezone(_TZ) - dt.timedelta(days=after_sale_days)).date()
     with engine.connect() as conn:
         v = _visible(conn, scope)
-        when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
         frame = _frame(
             conn,
             select(
-                _OL.c.platform_id,
-                func.max(when).label("last_order_utc"),
-                func.sum(case((_OL.c.attribution_provisional == True, 1), else_=0)).label(  # noqa: E712
-                    "provisional_lines"
-                ),
-                func.sum(case((when >= window_start, _OL.c.amount_fen), else_=0)).label("open_after_sale_fen"),
+                _RD.c.platform_id,
+                func.max(_RD.c.day).label("last_day"),
+                func.sum(_RD.c.provisional_lines).label("provisional_lines"),
+                func.sum(case((_RD.c.day >= window_start, _RD.c.gmv_fen), else_=0)).label("open_after_sale_fen"),
             )
-            .where(_order_scope(v), paid_condition())
-            .group_by(_OL.c.platform_id),
+            .where(_daily_scope(v))
+            .group_by(_RD.c.platform_id)
+            .order_by(_RD.c.platform_id),
         )
-        runs = _frame(
-            conn,
-            select(IngestRun.__table__.c.format, func.max(IngestRun.__table__.c.finished_at_utc).label("last_load_utc"))
-            .where(IngestRun.__table__.c.status == "loaded")
-            .group_by(IngestRun.__table__.c.format),
-        )
+        last_load = conn.execute(
+            select(func.max(IngestRun.__table__.c.finished_at_utc)).where(IngestRun.__table__.c.status == "loaded")
+        ).scalar()
     if frame.is_empty():
         return frame
-    last_load = runs["last_load_utc"].max() if runs.height else None
     return frame.with_columns(pl.lit(last_load).alias("last_load_utc"))
 
 

@@ -186,3 +186,32 @@ def test_refresh_all_equals_incremental(warehouse) -> None:  # type: ignore[no-u
         conn.execute(RollupDaily.__table__.delete())
         refresh_all(conn)
     assert _daily(engine).sort("day", "host_key", "product_key").equals(incremental)
+
+
+def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-untyped-def]
+    from livecommerce.warehouse.tables import RollupGeo, RollupRefund
+
+    engine = warehouse.engine
+    extra = ("province", "refund_reason", "shipped_at_utc", "refunded_at_utc")
+    lines = [{**dict.fromkeys(extra), **r} for r in LINES]
+    lines[0].update(province="广东省")
+    lines[2].update(
+        province="广东省",
+        refund_reason="坏果",
+        shipped_at_utc=_t(22),
+        refunded_at_utc=_t(22) + dt.timedelta(days=3, hours=1),
+    )
+    with engine.begin() as conn:
+        _seed(conn)
+        upsert(conn, OrderLine.__table__, lines)
+        refresh(conn, {"douyin": (_t(0), _t(0, 1, day=2))})
+        geo = pl.DataFrame([dict(r) for r in conn.execute(select(RollupGeo.__table__)).mappings()])
+        ref = pl.DataFrame([dict(r) for r in conn.execute(select(RollupRefund.__table__)).mappings()])
+    gd = geo.filter(pl.col("day") == D, pl.col("province") == "广东省", pl.col("product_key") == "apple").row(
+        0, named=True
+    )
+    assert (gd["gmv_fen"], gd["orders"], gd["refund_fen"], gd["refunded_lines"]) == (15_000, 2, 10_000, 1)
+    assert geo["gmv_fen"].sum() == 33_000  # every paid line, province or not
+    assert ref.height == 1
+    row = ref.row(0, named=True)
+    assert (row["host_key"], row["reason"], row["transit_days"], row["refund_fen"]) == ("H1", "坏果", 3, 10_000)

@@ -56,12 +56,14 @@ def init(engine: Engine) -> str | None:
 
 
 def _rollups_backfilled(conn) -> bool:  # type: ignore[no-untyped-def]
-    """Build the rollups once for a warehouse that has facts but no rollups (after the upgrade)."""
+    """Build the rollups once for a warehouse that has facts but an empty rollup table (after an upgrade)."""
     from livecommerce.warehouse.rollups import refresh_all
 
-    has_rollups = conn.execute(select(tables.RollupDaily.__table__.c.day).limit(1)).first()
     has_facts = conn.execute(select(tables.OrderLine.__table__.c.order_id).limit(1)).first()
-    if has_rollups or not has_facts:
+    if not has_facts:
+        return False
+    rollups = (tables.RollupDaily.__table__, tables.RollupGeo.__table__)
+    if all(conn.execute(select(t.c.day).limit(1)).first() for t in rollups):
         return False
     refresh_all(conn)
     return True

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Date, and_, case, cast, delete, func, literal, or_, select, tuple_, type_coerce
+from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, literal, or_, select, tuple_, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from livecommerce.config import LOCAL_TZ
-from livecommerce.warehouse.tables import LiveSession, OrderLine, RollupDaily, RollupSession, SessionProduct
+from livecommerce.warehouse.tables import (
+    LiveSession,
+    OrderLine,
+    RollupDaily,
+    RollupGeo,
+    RollupRefund,
+    RollupSession,
+    SessionProduct,
+)
 from livecommerce.warehouse.upsert import UpsertResult, upsert
 
 __all__ = ["PAID_STATUSES", "local_day", "paid_condition", "refresh", "refresh_all"]
@@ -32,6 +41,8 @@ PAID_STATUSES = ("paid", "shipped", "completed", "refunded", "partially_refunded
 _OL = OrderLine.__table__
 _RD = RollupDaily.__table__
 _RS = RollupSession.__table__
+_RG = RollupGeo.__table__
+_RR = RollupRefund.__table__
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _SESSION_REACH = dt.timedelta(hours=24)  # the longest session whose orders a window can contain
@@ -108,35 +119,92 @@ def _daily_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.dat
             "provisional_lines"
         ),
     ).group_by(lines.c.day, lines.c.host_key, lines.c.product_key)
-    rows = conn.execute(stmt).all()
-    text = ("platform_id", "host_key", "product_key")
-    schema = {c.name: (pl.Date if c.name == "day" else pl.Utf8 if c.name in text else pl.Int64) for c in _RD.c}
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(rows[0]._fields) if rows else None, orient="row")
-    if frame.is_empty():
-        return pl.DataFrame(schema={k: v for k, v in schema.items()})
-    frame = frame.with_columns(pl.lit(platform).alias("platform_id"))
-    if frame["day"].dtype == pl.Utf8:
-        frame = frame.with_columns(pl.col("day").str.to_date())
-    return frame.select([pl.col(c).cast(schema[c]) for c in _RD.c.keys()])
+    return _typed(conn.execute(stmt).all(), _RD, platform)
 
 
-def _stale_deleted(conn: Connection, platform: str, first_day: dt.date, last_day: dt.date, fresh: pl.DataFrame) -> int:
-    keep = set(fresh.select("day", "host_key", "product_key").iter_rows())
+def _stale_deleted(
+    conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date, fresh: pl.DataFrame
+) -> int:
+    """Delete the rows of ``table`` in the window whose key is not in ``fresh``; return how many."""
+    key = [c.name for c in table.primary_key.columns if c.name != "platform_id"]
+    keep = set(fresh.select(key).iter_rows()) if not fresh.is_empty() else set()
     existing = conn.execute(
-        select(_RD.c.day, _RD.c.host_key, _RD.c.product_key).where(
-            _RD.c.platform_id == platform, _RD.c.day >= first_day, _RD.c.day <= last_day
+        select(*[table.c[k] for k in key]).where(
+            table.c.platform_id == platform, table.c.day >= first_day, table.c.day <= last_day
         )
     ).all()
     stale = [tuple(r) for r in existing if tuple(r) not in keep]
     for start in range(0, len(stale), 500):
         chunk = stale[start : start + 500]
         conn.execute(
-            delete(_RD).where(
-                _RD.c.platform_id == platform,
-                tuple_(_RD.c.day, _RD.c.host_key, _RD.c.product_key).in_(chunk),
-            )
+            delete(table).where(table.c.platform_id == platform, tuple_(*[table.c[k] for k in key]).in_(chunk))
         )
     return len(stale)
+
+
+def _typed(rows: list[Any], table: Any, platform: str) -> pl.DataFrame:
+    text = {c.name for c in table.c if isinstance(c.type, String)}
+    schema = {c.name: (pl.Date if c.name == "day" else pl.Utf8 if c.name in text else pl.Int64) for c in table.c}
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(rows[0]._fields), orient="row")
+    frame = frame.with_columns(pl.lit(platform).alias("platform_id"))
+    if frame["day"].dtype == pl.Utf8:
+        frame = frame.with_columns(pl.col("day").str.to_date())
+    return frame.select([pl.col(c).cast(schema[c]) for c in table.c.keys()])
+
+
+def _geo_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
+    day = local_day(conn, when).label("day")
+    product_key = func.coalesce(_OL.c.product_id, literal("")).label("product_key")
+    province = func.coalesce(_OL.c.province, literal("")).label("province")
+    stmt = (
+        select(
+            day,
+            product_key,
+            province,
+            func.sum(_OL.c.amount_fen).label("gmv_fen"),
+            func.count(func.distinct(_OL.c.order_id)).label("orders"),
+            func.sum(_OL.c.refund_fen).label("refund_fen"),
+            func.sum(case((_OL.c.refund_fen > 0, 1), else_=0)).label("refunded_lines"),
+        )
+        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
+        .group_by(day, product_key, province)
+    )
+    return _typed(conn.execute(stmt).all(), _RG, platform)
+
+
+def _transit_days(conn: Connection) -> ColumnElement[int]:
+    shipped, refunded = _OL.c.shipped_at_utc, _OL.c.refunded_at_utc
+    if conn.dialect.name == "sqlite":
+        days = cast(func.julianday(refunded) - func.julianday(shipped), Integer)
+    else:
+        days = cast(func.floor(func.extract("epoch", refunded - shipped) / 86400.0), Integer)
+    return case((and_(shipped.is_not(None), refunded.is_not(None), refunded >= shipped), days), else_=-1)
+
+
+def _refund_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
+    day = local_day(conn, when).label("day")
+    host_key = func.coalesce(_OL.c.host_id, literal("")).label("host_key")
+    product_key = func.coalesce(_OL.c.product_id, literal("")).label("product_key")
+    reason = func.coalesce(_OL.c.refund_reason, literal("")).label("reason")
+    transit = _transit_days(conn).label("transit_days")
+    stmt = (
+        select(
+            day,
+            host_key,
+            product_key,
+            reason,
+            transit,
+            func.sum(_OL.c.refund_fen).label("refund_fen"),
+            func.count().label("refunded_lines"),
+        )
+        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition(), _OL.c.refund_fen > 0)
+        .group_by(day, host_key, product_key, reason, transit)
+    )
+    return _typed(conn.execute(stmt).all(), _RR, platform)
 
 
 def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
@@ -238,10 +306,14 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
-        fresh = _daily_rows(conn, platform, start, end)
-        _stale_deleted(conn, platform, first_day, last_day, fresh)
-        if not fresh.is_empty():
-            result = result + upsert(conn, _RD, fresh)
+        for table, rows in (
+            (_RD, _daily_rows(conn, platform, start, end)),
+            (_RG, _geo_rows(conn, platform, start, end)),
+            (_RR, _refund_rows(conn, platform, start, end)),
+        ):
+            _stale_deleted(conn, table, platform, first_day, last_day, rows)
+            if not rows.is_empty():
+                result = result + upsert(conn, table, rows)
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())

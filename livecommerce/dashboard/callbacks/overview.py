@@ -67,7 +67,7 @@ def view(data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
         fresh.append(
             {
                 "platform": names[1] if lang == "en" else names[0],
-                "last_order": local_time(row.get("last_order_utc")),
+                "last_order": str(row.get("last_day") or "—"),
                 "last_load": local_time(row.get("last_load_utc")),
                 "provisional": row.get("provisional_lines"),
                 "open": round((row.get("open_after_sale_fen") or 0) / 100.0, 2),
