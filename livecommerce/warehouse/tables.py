@@ -34,6 +34,11 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "AfterSale",
+    "ApiToken",
+    "AppUser",
+    "AppUserCounty",
+    "AppUserHost",
+    "AuditLog",
     "BacktestMetric",
     "Base",
     "County",
@@ -555,3 +560,71 @@ class BacktestMetric(Base):
     pinball: Mapped[float | None] = mapped_column(Float)
     coverage: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- users and access (issue 11) ----------------------------------------------------------
+
+
+class AppUser(Base):
+    """A person who logs in. ``role``: ``streamer`` (sees the hosts bound in ``app_user_host``),
+    ``envoy`` (the counties in ``app_user_county``), ``analyst`` (everything, read-only) or ``admin``
+    (everything, users and uploads). ``password_hash`` is argon2id (never the password)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint("role IN ('streamer','envoy','analyst','admin')", name="role"),)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AppUserHost(Base):
+    """A streamer's host: the user sees this host's sessions and sales."""
+
+    __tablename__ = "app_user_host"
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.user_id", ondelete="CASCADE"), primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class AppUserCounty(Base):
+    """An envoy's county: the user sees its hosts and the sales of its products."""
+
+    __tablename__ = "app_user_county"
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.user_id", ondelete="CASCADE"), primary_key=True)
+    county_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ApiToken(Base):
+    """A JSON API token of a user: ``token_id`` is its public prefix, ``token_hash`` the SHA-256 of its
+    secret part (the token itself is shown once and never stored)."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (Index(None, "user_id"),)
+    token_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.user_id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at_utc: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditLog(Base):
+    """What happened, who did it, from where: logins (and failures, throttling), denials, uploads,
+    exports, user changes. ``detail`` is JSON; user ids are not foreign keys so entries outlive users."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at_utc"), Index(None, "event", "at_utc"))
+    audit_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    username: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[str | None] = mapped_column(Text)
