@@ -57,8 +57,11 @@ __all__ = [
     "RollupGeo",
     "RollupRefund",
     "RollupSession",
+    "ScheduleShift",
+    "SessionChannel",
     "SessionMinute",
     "SessionProduct",
+    "SessionProductStat",
     "UtcDateTime",
     "metadata",
     "utcnow",
@@ -218,6 +221,9 @@ class LiveSession(Base):
     product_exposed_viewers: Mapped[int | None] = mapped_column(BigInteger)
     product_clickers: Mapped[int | None] = mapped_column(BigInteger)
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+    # issue 5: what the platform's own session report (Douyin compass) says was sold, for reconciliation
+    reported_gmv_fen: Mapped[int | None] = mapped_column(BigInteger)
+    reported_buyers: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SessionMinute(Base):
@@ -322,6 +328,8 @@ class OrderLine(Base):
     platform_line_id: Mapped[str | None] = mapped_column(String(64))
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+    # issue 5: the session a file names for the line (canonical orders), an input of attribution
+    export_session_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class AfterSale(Base):
@@ -628,3 +636,81 @@ class AuditLog(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(256))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- live sessions from schedules and platform session reports (issue 5) -------------------
+
+
+class ScheduleShift(Base):
+    """A host's scheduled shift (排班) as a 排班表 lists it, in UTC; natural key (platform, host, start).
+
+    A shift that no known session of the same host and platform overlaps becomes a ``live_session``
+    with ``source = 'schedule'`` and ``session_id`` as stored here (``sched:<host>:<local start>``).
+    ``path``/``line`` name where the shift was first read, so a contradicting shift can be refused
+    with both lines named. ``co_hosts`` lists the other names of a combo cell (``A+B``).
+    """
+
+    __tablename__ = "schedule_shift"
+    __table_args__ = (
+        CheckConstraint("ended_at_utc > started_at_utc", name="ends_after_start"),
+        Index(None, "platform_id", "started_at_utc"),
+    )
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("host.host_id"), primary_key=True)
+    started_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    ended_at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    session_id: Mapped[str] = mapped_column(String(128))
+    host_name: Mapped[str | None] = mapped_column(String(128))
+    co_hosts: Mapped[str | None] = mapped_column(String(256))
+    controller: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(String(256))
+    path: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+
+
+class SessionChannel(Base):
+    """Traffic of a session by channel (Douyin compass 流量分析-渠道分析); the 整体 total row is not stored."""
+
+    __tablename__ = "session_channel"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "session_id"],
+            ["live_session.platform_id", "live_session.session_id"],
+            ondelete="CASCADE",
+        ),
+    )
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(128), primary_key=True)
+    viewers: Mapped[int | None] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    share: Mapped[float | None] = mapped_column(Float)
+    gmv_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SessionProductStat(Base):
+    """A product's figures in one session as the platform reports them (Douyin compass 商品明细).
+
+    One row per product: SKU sub-rows are folded into their product row, never added to it.
+    """
+
+    __tablename__ = "session_product_stat"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "session_id"],
+            ["live_session.platform_id", "live_session.session_id"],
+            ondelete="CASCADE",
+        ),
+    )
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.product_id"), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(256))
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    exposed_viewers: Mapped[int | None] = mapped_column(BigInteger)
+    clickers: Mapped[int | None] = mapped_column(BigInteger)
+    orders: Mapped[int | None] = mapped_column(BigInteger)
+    units: Mapped[int | None] = mapped_column(BigInteger)
+    gmv_fen: Mapped[int | None] = mapped_column(BigInteger)
+    explain_seconds: Mapped[int | None] = mapped_column(BigInteger)
