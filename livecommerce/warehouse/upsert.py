@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, DateTime, Table, column, func, literal_column, or_, select, table, tuple_
+from sqlalchemy import Boolean, DateTime, Table, and_, column, func, literal_column, or_, select, table, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -359,6 +359,40 @@ def _sqlite_existing_keys(conn: Connection, table: Table, keys: pl.DataFrame) ->
     return pl.DataFrame([tuple(r) for r in found], schema=keys.schema, orient="row")
 
 
+def _pg_copy(conn: Connection, target: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
+    """COPY ``frame`` (CSV text, UTC timestamps) into ``target`` on the connection's raw cursor."""
+    import polars as pl
+
+    preparer = conn.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(c) for c in columns)
+    out = frame.select(
+        [
+            pl.col(n).dt.convert_time_zone("UTC") if isinstance(t, pl.Datetime) and t.time_zone else pl.col(n)
+            for n, t in frame.select(columns).schema.items()
+        ]
+    )
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY {target} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
+            step = 100_000
+            for start in range(0, out.height, step):
+                copy.write(out.slice(start, step).write_csv(include_header=False).encode("utf-8"))
+
+
+def _pg_temp(conn: Connection, table: Table, columns: Sequence[str], role: str) -> str:
+    """Return the name of an empty temporary table with ``columns`` typed as in ``table``."""
+    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
+    name = f"_{role}_{table.name}_{digest}"
+    preparer = conn.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(c) for c in columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DROP AS "
+        f"SELECT {quoted} FROM {preparer.format_table(table)} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {name}")
+    return name
+
+
 def _pg_copy_upsert(
     conn: Connection,
     table: Table,
@@ -368,36 +402,39 @@ def _pg_copy_upsert(
     merge: Mapping[str, Merge],
     stamp: Sequence[str],
 ) -> UpsertResult:
+    """COPY the keys to find which exist; COPY new rows straight into the table (as fast as a
+    plain bulk load) and send only existing keys through a staging table and ``ON CONFLICT DO
+    UPDATE`` with the merge rules. The caller serialises writers of the table (the ETL's advisory
+    lock): a key inserted by someone else meanwhile makes the COPY fail and the transaction roll back."""
     import polars as pl
 
     columns = list(frame.columns)
-    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
-    staging_name = f"_stage_{table.name}_{digest}"
     preparer = conn.dialect.identifier_preparer
-    quoted = ", ".join(preparer.quote(c) for c in columns)
-    target = preparer.format_table(table)
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging_name} ON COMMIT DROP AS SELECT {quoted} FROM {target} WITH NO DATA"
-    )
-    conn.exec_driver_sql(f"TRUNCATE {staging_name}")
-    out = frame.with_columns(
-        [
-            pl.col(n).dt.convert_time_zone("UTC") if isinstance(t, pl.Datetime) and t.time_zone else pl.col(n)
-            for n, t in frame.schema.items()
-        ]
-    )
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {staging_name} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
-            step = 100_000
-            for start in range(0, out.height, step):
-                copy.write(out.slice(start, step).write_csv(include_header=False).encode("utf-8"))
-    staging = _table_clause(staging_name, columns)
-    stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp, source=staging)
-    written = stmt.returning(literal_column("(xmax = 0)").label("fresh")).cte("written")
-    fresh = written.c.fresh
-    counts = conn.execute(select(func.count().filter(fresh), func.count().filter(~fresh)).select_from(written)).one()
-    inserted, updated = int(counts[0]), int(counts[1])
+    keys_name = _pg_temp(conn, table, list(key), "keys")
+    _pg_copy(conn, keys_name, list(key), frame)
+    keys = _table_clause(keys_name, list(key))
+    match = and_(*[table.c[k] == keys.c[k] for k in key])
+    found = conn.execute(
+        select(*[keys.c[k] for k in key]).where(select(literal_column("1")).select_from(table).where(match).exists())
+    ).all()
+    existing = pl.DataFrame([tuple(r) for r in found], schema=frame.select(key).schema, orient="row")
+    if existing.height:
+        marked = frame.join(existing.with_columns(pl.lit(True).alias("_exists")), on=list(key), how="left")
+        old_rows = marked.filter(pl.col("_exists").fill_null(False)).drop("_exists")
+        new_rows = marked.filter(~pl.col("_exists").fill_null(False)).drop("_exists")
+    else:
+        old_rows, new_rows = frame.head(0), frame
+    if new_rows.height:
+        _pg_copy(conn, preparer.format_table(table), columns, new_rows)
+    updated = 0
+    if old_rows.height and updatable:
+        staging_name = _pg_temp(conn, table, columns, "stage")
+        _pg_copy(conn, staging_name, columns, old_rows)
+        staging = _table_clause(staging_name, columns)
+        stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp, source=staging)
+        written = stmt.returning(literal_column("1").label("one")).cte("written")
+        updated = int(conn.execute(select(func.count()).select_from(written)).scalar_one())
+    inserted = new_rows.height
     return UpsertResult(inserted, updated, frame.height - inserted - updated)
 
 
