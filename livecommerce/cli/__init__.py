@@ -14,6 +14,7 @@ from livecommerce.cli import recommend as _recommend  # noqa: F401
 from livecommerce.cli import report as _report  # noqa: F401
 from livecommerce.cli import sample as _sample  # noqa: F401
 from livecommerce.cli import serve as _serve  # noqa: F401
+from livecommerce.cli import users as _users  # noqa: F401
 from livecommerce.cli._base import main
 
 __all__ = ["main"]
