@@ -60,6 +60,8 @@ __all__ = [
     "ScheduleShift",
     "SessionChannel",
     "SessionMinute",
+    "SessionPlan",
+    "SessionPlanItem",
     "SessionProduct",
     "SessionProductStat",
     "UtcDateTime",
@@ -714,3 +716,59 @@ class SessionProductStat(Base):
     units: Mapped[int | None] = mapped_column(BigInteger)
     gmv_fen: Mapped[int | None] = mapped_column(BigInteger)
     explain_seconds: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# --- session plans (issue 10) ------------------------------------------------------------------
+
+
+class SessionPlan(Base):
+    """A planned live session of a host (the planner's proposal, saved), with its expected GMV (fen).
+
+    ``gmv_low_fen``/``gmv_high_fen``: the 80% interval; ``based_on``: ``host`` or ``county`` (too little
+    history of its own); ``status``: planned, done, cancelled; ``reasons``: JSON list of ``{en, zh}``.
+    """
+
+    __tablename__ = "session_plan"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned','done','cancelled')", name="status"),
+        CheckConstraint("planned_end_utc > planned_start_utc", name="ends_after_start"),
+        Index(None, "host_id", "planned_start_utc"),
+        Index(None, "county_id", "planned_start_utc"),
+    )
+    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("host.host_id"))
+    county_id: Mapped[str | None] = mapped_column(ForeignKey("county.county_id"))
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("platform.platform_id"))
+    planned_start_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    planned_end_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    slot: Mapped[str] = mapped_column(String(16))
+    based_on: Mapped[str] = mapped_column(String(16), default="host")
+    expected_gmv_fen: Mapped[int] = mapped_column(BigInteger)
+    gmv_low_fen: Mapped[int] = mapped_column(BigInteger)
+    gmv_high_fen: Mapped[int] = mapped_column(BigInteger)
+    expected_profit_fen: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class SessionPlanItem(Base):
+    """A product of a planned session: role (traffic, profit, in_season), price, units to prepare.
+
+    ``units_p50``/``units_p90``: demand quantiles; ``units_to_prepare``: the newsvendor quantity;
+    ``price_test``: the price is a test price; ``reasons``: JSON list of ``{en, zh}``.
+    """
+
+    __tablename__ = "session_plan_item"
+    __table_args__ = (CheckConstraint("role IN ('traffic','profit','in_season')", name="role"),)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("session_plan.plan_id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("product.product_id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    price_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    expected_units: Mapped[float] = mapped_column(Float)
+    units_p50: Mapped[int] = mapped_column(Integer)
+    units_p90: Mapped[int] = mapped_column(Integer)
+    units_to_prepare: Mapped[int] = mapped_column(Integer)
+    expected_gmv_fen: Mapped[int] = mapped_column(BigInteger)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")

@@ -1,0 +1,1787 @@
+"""Session planning for field envoys: slot, product line-up, price and stock for a host's next sessions.
+
+Layer 3: the numbers come from the layers below, the planning is pure functions on frames, and one
+thin part reads and writes the warehouse.
+
+* :func:`fit_demand` fits the planner's demand model on past sessions (``queries.session_sales``
+  rows joined with the host and product dimensions): a Poisson GLM of the units of each (session,
+  product) with product and host effects, host trends, slot × weekday cells and festival flags
+  (``livecommerce.calendar``); the price effect is an offset from the per-product elasticities of
+  ``pricing.estimate_elasticity`` and explain minutes enter as exposure. Slot × weekday effects are
+  then refined per live platform, county and host, and the start hour within its slot, each level by
+  empirical Bayes (partial pooling): a level keeps ``τ² / (τ² + v)`` of its own deviation, so a host
+  with few sessions gets its county's slots and a new host exactly the county's ("based on county
+  data"). The units of a session follow a negative binomial law whose variance ``a·μ + b·μ²`` is
+  fitted on the residuals.
+* :func:`plan_sessions` proposes sessions for hosts over a date range: every start option of every day
+  is scored by its expected GMV (or profit) with its line-up, then sessions are picked greedily, best
+  first, at most one per host and day, up to each host's usual number of sessions, never overlapping
+  another session of the same county. Each session carries its line-up (traffic, profit and
+  in-season items, in supply season and with stock on hand), the price of each product
+  (``pricing.recommend_price``; a proposed price test puts its test price on that session), the units
+  to prepare (P50 / P90 and the newsvendor quantity of ``inventory.recommend_stock``), the expected
+  GMV with its 80% interval, and the reasons in Chinese and English.
+* :func:`adjust_session` recomputes a session after a change of slot, products or prices from the
+  fitted model (no refit); :func:`to_csv` and :func:`to_ics` export a plan (the iCalendar file goes
+  into a phone calendar).
+* Warehouse: :func:`plan_from_warehouse`, :func:`save_plan`, :func:`load_plan`, :func:`plans` and
+  :func:`plan_vs_actual` (what sold in the actual session of that host overlapping the planned time).
+
+Money is integer fen in plans and tables, yuan at the pricing boundary. See ``docs/planner.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+from scipy import optimize, stats
+
+from livecommerce.calendar import FLAGS, festival_flags
+from livecommerce.config import LOCAL_TZ
+from livecommerce.forecast.session import SLOTS, slot_of_hour
+from livecommerce.inventory import DemandDistribution, recommend_stock
+from livecommerce.pricing import ElasticityEstimate, estimate_elasticity, recommend_price
+
+__all__ = [
+    "CSV_COLUMNS",
+    "HISTORY_COLUMNS",
+    "DemandModel",
+    "Plan",
+    "PlanError",
+    "PlannedItem",
+    "PlannedSession",
+    "Reason",
+    "adjust_session",
+    "candidates",
+    "demand_model",
+    "fit_demand",
+    "load_plan",
+    "plan_from_warehouse",
+    "plan_sessions",
+    "plan_vs_actual",
+    "plans",
+    "save_plan",
+    "schedule",
+    "to_csv",
+    "to_ics",
+]
+
+_TZ = ZoneInfo(LOCAL_TZ)
+#: columns of the session history (``queries.session_sales``); ``platform_id`` is optional
+HISTORY_COLUMNS = ("session_id", "host_id", "started_at_utc", "live_minutes", "product_id", "units", "price")
+#: explain minutes the demand model counts in (the simulated world's exposure unit; any unit works)
+EXPOSURE_MINUTES = 20.0
+#: a host with fewer sessions than this is planned on its county's slots (and the plan says so)
+MIN_OWN_SESSIONS = 8
+#: a start option (slot and half hour) needs this many past sessions in the county, or overall
+MIN_START_SESSIONS = 3
+#: a festival flag enters the model when this many (session, product) rows carry it
+MIN_FLAG_ROWS = 5
+#: weeks of a host's recent history that set its usual number of sessions per week
+RATE_WEEKS = 12
+_Z80 = float(stats.norm.ppf(0.9))
+_LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+_WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_SLOT_ZH = {"morning": "上午场", "afternoon": "下午场", "prime": "晚间黄金场", "late": "深夜场"}
+_FLAG_WORDS = {
+    "d11_presale": ("Double 11 presale window", "双11预售期"),
+    "d11_peak": ("Double 11 peak", "双11当天"),
+    "d11_after": ("after Double 11 (usual dip)", "双11后（通常回落）"),
+    "d618_presale": ("618 presale window", "618预售期"),
+    "d618_peak": ("618 peak", "618当天"),
+    "d618_after": ("after 618 (usual dip)", "618后（通常回落）"),
+    "d1212_peak": ("Double 12", "双12"),
+    "new_year_goods": ("New-Year goods festival", "年货节"),
+    "spring_festival_slowdown": ("Spring Festival courier slowdown", "春节物流停运期"),
+    "mid_autumn_gifting": ("Mid-Autumn gifting weeks", "中秋送礼季"),
+    "national_day": ("National Day holiday", "国庆假期"),
+}
+_ROLES = ("traffic", "profit", "in_season")
+
+
+class PlanError(ValueError):
+    """A plan cannot be made or changed as asked; ``str()`` says why in English and Chinese."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason in plain words, in English and in Chinese."""
+
+    en: str
+    zh: str
+
+    def text(self, lang: str = "zh") -> str:
+        """Return the reason in ``lang`` (``zh`` or ``en``)."""
+        return self.en if lang == "en" else self.zh
+
+    @classmethod
+    def split(cls, joined: str) -> Reason:
+        """Return a reason from ``"english / 中文"`` (the form pricing and inventory write)."""
+        en, sep, zh = joined.partition(" / ")
+        return cls(en, zh if sep else en)
+
+
+# --- the demand model -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemandModel:
+    """The planner's fitted demand model (see the module docstring); immutable, cheap to evaluate.
+
+    ``coef`` holds the GLM coefficients by term (``product[p]``, ``host[h]``, ``trend[h]``,
+    ``cell[slot,weekday]``, flag names); ``deviations`` the shrunk slot × weekday deviations per level
+    (``platform``, ``county``, ``host``: ``{(key, slot, weekday): log effect}``) and ``hour`` the shrunk
+    start-hour deviations; ``tau2`` the between-group variance of each level. ``var_a``/``var_b`` the
+    variance ``a·μ + b·μ²`` of a session's units; ``host_sd`` the spread of host effects (added for a host
+    without history). ``hosts`` and ``products`` are the dimension frames; ``starts`` the start options
+    (``county_id`` or ``""`` for all, ``slot``, ``start_minute``, ``sessions``); ``durations`` the typical
+    minutes per (host or county or ``""``, slot); ``elasticities`` per product.
+    """
+
+    coef: Mapping[str, float]
+    deviations: Mapping[str, Mapping[tuple[str, int, int], float]]
+    hour: Mapping[int, float]
+    tau2: Mapping[str, float]
+    var_a: float
+    var_b: float
+    host_sd: float
+    explain_share: float
+    t0: dt.date
+    last_day: dt.date
+    hosts: pl.DataFrame = field(repr=False)
+    products: pl.DataFrame = field(repr=False)
+    host_sessions: Mapping[str, int] = field(repr=False)
+    host_rate: Mapping[str, float] = field(repr=False)
+    starts: pl.DataFrame = field(repr=False)
+    durations: Mapping[tuple[str, int], float] = field(repr=False)
+    elasticities: Mapping[str, ElasticityEstimate] = field(repr=False)
+    price_range: Mapping[str, tuple[float, float]] = field(repr=False)
+    flags: tuple[str, ...] = ()
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    def host_row(self, host_id: str) -> dict[str, Any]:
+        """Return the host's dimension row (``host_id, county_id, platform_id, name``); PlanError when unknown."""
+        row = self.hosts.filter(pl.col("host_id") == host_id)
+        if row.is_empty():
+            raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
+        return row.row(0, named=True)
+
+    def product_row(self, product_id: str) -> dict[str, Any]:
+        """Return the product's dimension row; PlanError when unknown."""
+        row = self.products.filter(pl.col("product_id") == product_id)
+        if row.is_empty():
+            raise PlanError(f"unknown product {product_id!r} / 未知商品 {product_id!r}")
+        return row.row(0, named=True)
+
+    def based_on_county(self, host_id: str) -> bool:
+        """True when the host has fewer than :data:`MIN_OWN_SESSIONS` sessions: its plan rests on county data."""
+        return self.host_sessions.get(host_id, 0) < MIN_OWN_SESSIONS
+
+    def sellable(self, product_id: str) -> bool:
+        """True when the model has seen the product sell (it can predict its demand)."""
+        return f"product[{product_id}]" in self.coef
+
+    def host_effect(self, host_id: str, day: dt.date) -> tuple[float, bool]:
+        """Return the host's log effect on ``day`` (intercept and trend) and whether it is the host's own.
+
+        A host without history gets the session-weighted mean of its county's hosts (the county level)."""
+        if f"host[{host_id}]" in self.coef or self.host_sessions.get(host_id, 0) > 0:
+            years = (day - self.t0).days / 365.0
+            return self.coef.get(f"host[{host_id}]", 0.0) + self.coef.get(f"trend[{host_id}]", 0.0) * years, True
+        county = self.host_row(host_id)["county_id"]
+        peers = self.hosts.filter((pl.col("county_id") == county) & (pl.col("host_id") != host_id))
+        effects, weights = [], []
+        years = (day - self.t0).days / 365.0
+        for h in peers["host_id"].to_list():
+            n = self.host_sessions.get(h, 0)
+            if n:
+                effects.append(self.coef.get(f"host[{h}]", 0.0) + self.coef.get(f"trend[{h}]", 0.0) * years)
+                weights.append(n)
+        if not weights:
+            return 0.0, False
+        return float(np.average(effects, weights=weights)), False
+
+    def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
+        """Return the log effect of a start in ``slot`` on ``weekday`` (0 = Monday) for the host: the overall
+        cell plus the shrunk platform, county and host deviations, plus the start hour's deviation."""
+        h = self.host_row(host_id)
+        cell = f"cell[{slot},{weekday}]"
+        if cell in self.coef:
+            value = self.coef[cell]
+        else:  # a weekday never seen in this slot: the slot's mean over the weekdays seen
+            seen = [self.coef[f"cell[{slot},{d}]"] for d in range(7) if f"cell[{slot},{d}]" in self.coef]
+            value = float(np.mean(seen)) if seen else min(v for k, v in self.coef.items() if k.startswith("cell["))
+        for level, key in (("platform", h["platform_id"]), ("county", h["county_id"]), ("host", host_id)):
+            value += self.deviations.get(level, {}).get((str(key or ""), slot, weekday), 0.0)
+        if hour is not None:
+            value += self.hour.get(int(hour), 0.0)
+        return value
+
+    def flag_effect(self, day: dt.date) -> dict[str, float]:
+        """Return the log effect of each festival flag active on ``day`` (only flags the model knows)."""
+        if not self.flags:
+            return {}
+        row = festival_flags(day, day, self.flags).row(0, named=True)
+        return {f: self.coef.get(f, 0.0) for f in self.flags if row.get(f)}
+
+    def duration(self, host_id: str, slot: int) -> float:
+        """Return the typical live minutes of a session in ``slot`` for the host (else county, else overall)."""
+        county = self.host_row(host_id)["county_id"]
+        for key in (host_id, county or "", ""):
+            if (key, slot) in self.durations:
+                return self.durations[(key, slot)]
+        return float(np.median(list(self.durations.values()))) if self.durations else 120.0
+
+    def start_options(self, host_id: str) -> list[tuple[int, int]]:
+        """Return the (slot, local start minute) options for the host: its county's, else everyone's."""
+        county = self.host_row(host_id)["county_id"] or ""
+        own = self.starts.filter(pl.col("county_id") == county)
+        pool = own if own.height else self.starts.filter(pl.col("county_id") == "")
+        return [(int(s), int(m)) for s, m in pool.select("slot", "start_minute").iter_rows()]
+
+    def sessions_per_week(self, host_id: str) -> float:
+        """Return the host's usual sessions per week (recent history), or the median of its county's hosts."""
+        if self.host_rate.get(host_id):
+            return self.host_rate[host_id]
+        county = self.host_row(host_id)["county_id"]
+        peers = [
+            self.host_rate[h]
+            for h in self.hosts.filter(pl.col("county_id") == county)["host_id"]
+            if h in self.host_rate
+        ]
+        rates = peers or list(self.host_rate.values())
+        return float(np.median(rates)) if rates else 1.0
+
+    # -- demand ------------------------------------------------------------------------------------
+
+    def units(
+        self,
+        host_id: str,
+        start_local: dt.datetime,
+        minutes: float,
+        product_ids: Sequence[str],
+        prices_fen: Sequence[int],
+        explain_minutes: Sequence[float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the expected units and their variance for each product of one session.
+
+        ``start_local`` is a naive Asia/Shanghai time; explain minutes default to the usual share of the
+        live time split evenly over the products."""
+        n = len(product_ids)
+        if n == 0:
+            return np.zeros(0), np.zeros(0)
+        day, hour = start_local.date(), start_local.hour
+        slot = int(slot_of_hour(np.array([hour]))[0])
+        host, own = self.host_effect(host_id, day)
+        base = host + self.slot_effect(host_id, slot, day.weekday(), hour) + sum(self.flag_effect(day).values())
+        if explain_minutes is None:
+            explain = np.full(n, max(self.explain_share * minutes / n, 1.0))
+        else:
+            explain = np.maximum(np.asarray(explain_minutes, dtype=float), 1.0)
+        mu = np.zeros(n)
+        for i, (p, price) in enumerate(zip(product_ids, prices_fen, strict=True)):
+            if not self.sellable(p):
+                continue
+            prod = self.product_row(p)
+            e = self.elasticities.get(p)
+            slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
+            ratio = price / prod["list_price_fen"] if prod.get("list_price_fen") else 1.0
+            mu[i] = math.exp(
+                self.coef[f"product[{p}]"] + base + slope * math.log(ratio) + math.log(explain[i] / EXPOSURE_MINUTES)
+            )
+        var = self.var_a * mu + self.var_b * mu**2
+        if not own:
+            var = var + mu**2 * (math.exp(self.host_sd**2) - 1.0)
+        return mu, np.maximum(var, mu)
+
+    def distribution(self, mean: float, var: float) -> DemandDistribution:
+        """Return the demand law of one product in one session (negative binomial with this mean and variance)."""
+        return _distribution(mean, var)
+
+
+def _distribution(mean: float, var: float) -> DemandDistribution:
+    if mean <= 0:
+        return DemandDistribution.from_quantiles(dict.fromkeys(_LEVELS, 0.0), mean=0.0)
+    if var <= mean * (1 + 1e-9):
+        values = stats.poisson.ppf(_LEVELS, mean)
+    else:
+        r = mean**2 / (var - mean)
+        values = stats.nbinom.ppf(_LEVELS, r, r / (r + mean))
+    return DemandDistribution.from_quantiles(dict(zip(_LEVELS, values.tolist(), strict=True)), mean=mean)
+
+
+def _in_season(month: int, start: Any, end: Any) -> bool:
+    if start is None or end is None:
+        return True
+    start, end = int(start), int(end)
+    return start <= month <= end if start <= end else (month >= start or month <= end)
+
+
+def _local(ts: Any) -> dt.datetime:
+    """Naive Asia/Shanghai time of a UTC timestamp (aware or naive UTC)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.UTC)
+    return ts.astimezone(_TZ).replace(tzinfo=None)
+
+
+def _utc(local: dt.datetime) -> dt.datetime:
+    return local.replace(tzinfo=_TZ).astimezone(dt.UTC)
+
+
+def _history(sessions: pl.DataFrame, hosts: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Join the session history with its dimensions; add local time, slot, weekday and the explain proxy."""
+    missing = [c for c in HISTORY_COLUMNS if c not in sessions.columns]
+    if missing:
+        raise PlanError(f"session history lacks column(s) {', '.join(missing)} / 场次历史缺少列：{', '.join(missing)}")
+    df = sessions
+    if "explain_minutes" not in df.columns:
+        df = df.with_columns(pl.lit(0.0).alias("explain_minutes"))
+    start = pl.col("started_at_utc")
+    if getattr(df.schema["started_at_utc"], "time_zone", None) is None:
+        start = start.dt.replace_time_zone("UTC")
+    df = (
+        df.with_columns(start.dt.convert_time_zone(LOCAL_TZ).dt.replace_time_zone(None).alias("start_local"))
+        .join(hosts.select("host_id", "county_id", "platform_id"), on="host_id", how="inner")
+        .join(products.select("product_id", "list_price_fen", pl.col("county_id").alias("_pc")), on="product_id")
+        .filter(
+            (pl.col("price") > 0)
+            & (pl.col("live_minutes") > 0)
+            & pl.col("list_price_fen").is_not_null()
+            & (pl.col("list_price_fen") > 0)
+        )
+        .drop("_pc")
+    )
+    df = df.with_columns(
+        pl.col("start_local").dt.date().alias("day"),
+        (pl.col("start_local").dt.weekday() - 1).alias("weekday"),
+        pl.col("start_local").dt.hour().cast(pl.Int64).alias("hour"),
+        (pl.col("start_local").dt.hour().cast(pl.Int64) * 60 + pl.col("start_local").dt.minute().cast(pl.Int64)).alias(
+            "start_minute"
+        ),
+        pl.len().over("session_id").alias("n_products"),
+        pl.col("units").cast(pl.Float64),
+        pl.col("price").cast(pl.Float64),
+        pl.col("explain_minutes").cast(pl.Float64).fill_null(0.0),
+        pl.col("live_minutes").cast(pl.Float64),
+    )
+    return df.with_columns(pl.Series("slot", slot_of_hour(df["hour"].to_numpy()), dtype=pl.Int64))
+
+
+def _variance_terms(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
+    """Fit ``(y − μ)² ≈ a·μ + b·μ²`` with a ≥ 1, b ≥ 0 (non-negative least squares on the excess)."""
+    sq = (y - mu) ** 2
+    x = np.column_stack([mu, mu**2])
+    coef, _ = optimize.nnls(x, sq)
+    a, b = float(coef[0]), float(coef[1])
+    return max(a, 1.0), max(b, 0.0)
+
+
+def _shrunk(
+    y: np.ndarray, mu: np.ndarray, var: np.ndarray, keys: np.ndarray
+) -> tuple[dict[Any, float], float, np.ndarray]:
+    """Empirical-Bayes deviations of observed from expected units per key.
+
+    Returns ``{key: shrunk log deviation}``, the between-key variance τ² (method of moments) and the
+    multiplier of each row's expected units."""
+    uniq, inv = np.unique(keys, return_inverse=True)
+    obs = np.bincount(inv, weights=y)
+    exp_ = np.bincount(inv, weights=mu)
+    v_sum = np.bincount(inv, weights=var)
+    raw = np.log((obs + 0.5) / (exp_ + 0.5))
+    v = v_sum / (exp_ + 0.5) ** 2
+    ok = exp_ >= 1.0
+    tau2 = float(max(np.mean(raw[ok] ** 2 - v[ok]), 0.0)) if ok.any() else 0.0
+    delta = np.where(ok, raw * tau2 / (tau2 + v), 0.0) if tau2 > 0 else np.zeros(len(uniq))
+    out = {tuple(k) if isinstance(k, np.ndarray) else k: float(d) for k, d in zip(uniq.tolist(), delta, strict=True)}
+    return out, tau2, np.exp(delta[inv])
+
+
+def fit_demand(
+    sessions: pl.DataFrame,
+    hosts: pl.DataFrame,
+    products: pl.DataFrame,
+    *,
+    min_rows: int = 12,
+) -> DemandModel:
+    """Fit the planner's demand model on past sessions; return a :class:`DemandModel`.
+
+    ``sessions``: one row per (session, product) with :data:`HISTORY_COLUMNS` (and ``explain_minutes``,
+    0 when unknown), as ``queries.session_sales`` returns; ``hosts``: ``host_id, county_id, platform_id``
+    (and ``name``); ``products``: the product dimension with ``list_price_fen``, ``unit_cost_fen``,
+    ``season_start_month``, ``season_end_month``. Raises :class:`PlanError` when there is too little
+    history (fewer than ``min_rows`` rows)."""
+    import statsmodels.api as sm
+
+    df = _history(sessions, hosts, products)
+    if df.height < min_rows:
+        raise PlanError(
+            f"only {df.height} past (session, product) rows: load more sessions before planning"
+            f" / 历史场次数据只有 {df.height} 行，请先导入更多场次"
+        )
+    # explain minutes: known for logged sessions; elsewhere the usual share of live time per product
+    per_product = df["live_minutes"].to_numpy() / df["n_products"].to_numpy()
+    known = df["explain_minutes"].to_numpy() > 0
+    share = float(np.median(df["explain_minutes"].to_numpy()[known] / per_product[known])) if known.sum() >= 5 else 0.5
+    df = df.with_columns(
+        pl.Series("explain", np.where(known, df["explain_minutes"].to_numpy(), np.maximum(share * per_product, 1.0)))
+    )
+    first, last = df["day"].min(), df["day"].max()
+    flags_frame = festival_flags(first, last, FLAGS).rename({"ds": "day"})
+    df = df.join(flags_frame, on="day", how="left")
+    flags = tuple(f for f in FLAGS if int(df[f].sum()) >= MIN_FLAG_ROWS and int((df[f] == 0).sum()) >= MIN_FLAG_ROWS)
+
+    # per-product elasticities (pricing), with host, slot x weekday and calendar controls
+    pdf = df.select(
+        "product_id", "host_id", "slot", "weekday", "units", "price", "explain", "county_id", *flags
+    ).to_pandas()
+    by_product = estimate_elasticity(
+        pdf,
+        "units",
+        "price",
+        controls=flags,
+        fixed_effects=("host_id", ("slot", "weekday")),
+        by="product_id",
+        exposure="explain",
+        method="ppml",
+    )
+    assert isinstance(by_product, pl.DataFrame)
+    fields = set(ElasticityEstimate.__dataclass_fields__)
+    elasticities = {
+        str(r["product_id"]): ElasticityEstimate(**{k: v for k, v in r.items() if k in fields})
+        for r in by_product.iter_rows(named=True)
+    }
+
+    # the GLM: product and host effects, host trends, slot x weekday cells, flags; price and exposure offsets
+    t0 = first
+    years = np.array([(d - t0).days / 365.0 for d in df["day"].to_list()])
+    cols: dict[str, np.ndarray] = {}
+    pid = df["product_id"].to_numpy().astype(str)
+    hid = df["host_id"].to_numpy().astype(str)
+    for p in sorted(set(pid)):
+        cols[f"product[{p}]"] = (pid == p).astype(float)
+    counts = df.group_by("host_id", "county_id").agg(pl.col("session_id").n_unique().alias("n")).sort("n", "host_id")
+    reference = {c: g.sort("n", descending=True)["host_id"][0] for (c,), g in counts.group_by("county_id")}
+    for h in sorted(set(hid)):
+        mask = (hid == h).astype(float)
+        if h not in reference.values():
+            cols[f"host[{h}]"] = mask
+        if np.ptp(years[hid == h]) >= 0.25:
+            cols[f"trend[{h}]"] = mask * years
+    slot, wd = df["slot"].to_numpy(), df["weekday"].to_numpy()
+    cell_counts = df.group_by("slot", "weekday").len().sort("len", descending=True)
+    ref_cell = tuple(cell_counts.row(0)[:2])
+    for s, d in cell_counts.select("slot", "weekday").iter_rows():
+        if (s, d) != ref_cell:
+            cols[f"cell[{s},{d}]"] = ((slot == s) & (wd == d)).astype(float)
+    for f in flags:
+        cols[f] = df[f].to_numpy().astype(float)
+    names = list(cols)
+    x = np.column_stack([cols[c] for c in names])
+    e_p = np.array([elasticities[p].elasticity if p in elasticities else math.nan for p in pid])
+    e_p = np.where(np.isfinite(e_p), e_p, 0.0)
+    list_price = df["list_price_fen"].to_numpy() / 100.0
+    offset = e_p * np.log(df["price"].to_numpy() / list_price) + np.log(df["explain"].to_numpy() / EXPOSURE_MINUTES)
+    y = df["units"].to_numpy()
+    try:
+        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit(maxiter=100)
+    except Exception as exc:  # statsmodels raises many kinds on degenerate data
+        raise PlanError(f"the demand model did not fit: {exc} / 需求模型拟合失败：{exc}") from exc
+    coef = {c: float(b) for c, b in zip(names, np.asarray(res.params), strict=True) if math.isfinite(b)}
+    coef[f"cell[{ref_cell[0]},{ref_cell[1]}]"] = 0.0  # the reference cell: every seen cell has a term
+    mu = np.asarray(res.mu, dtype=float)
+    a, b = _variance_terms(y, mu)
+
+    # partial pooling of slot x weekday cells: live platform, then county, then host; then the start hour
+    deviations: dict[str, dict[tuple[str, int, int], float]] = {}
+    tau2: dict[str, float] = {}
+    for level, column in (("platform", "platform_id"), ("county", "county_id"), ("host", "host_id")):
+        key = df[column].cast(pl.String).fill_null("").to_numpy().astype(str)
+        joined = np.array([f"{k}\x1f{s}\x1f{d}" for k, s, d in zip(key, slot, wd, strict=True)])
+        dev, tau2[level], mult = _shrunk(y, mu, a * mu + b * mu**2, joined)
+        deviations[level] = {
+            (k.split("\x1f")[0], int(k.split("\x1f")[1]), int(k.split("\x1f")[2])): v for k, v in dev.items() if v
+        }
+        mu = mu * mult
+    hour_dev, tau2["hour"], mult = _shrunk(y, mu, a * mu + b * mu**2, df["hour"].to_numpy())
+    mu = mu * mult
+    a, b = _variance_terms(y, mu)
+
+    host_effects = [coef.get(f"host[{h}]", 0.0) for h in set(hid)]
+    host_sd = float(np.std(host_effects)) if len(host_effects) > 1 else 0.0
+
+    sess = df.unique("session_id")
+    host_sessions = dict(sess.group_by("host_id").len().iter_rows())
+    recent = sess.filter(pl.col("day") > last - dt.timedelta(weeks=RATE_WEEKS))
+    rate_rows = recent.group_by("host_id").agg(pl.len().alias("n"), pl.col("day").min().alias("first"))
+    host_rate = {
+        h: n / max((last - max(f0, last - dt.timedelta(weeks=RATE_WEEKS))).days / 7.0, 1.0)
+        for h, n, f0 in rate_rows.iter_rows()
+    }
+    sess = sess.with_columns(((pl.col("start_minute") + 15) // 30 * 30).alias("start_minute"))
+    county_starts = (
+        sess.group_by(pl.col("county_id").fill_null(""), "slot", "start_minute")
+        .len("sessions")
+        .filter(pl.col("sessions") >= MIN_START_SESSIONS)
+    )
+    all_starts = (
+        sess.group_by("slot", "start_minute")
+        .len("sessions")
+        .filter(pl.col("sessions") >= MIN_START_SESSIONS)
+        .with_columns(pl.lit("").alias("county_id"))
+    )
+    starts = pl.concat([county_starts, all_starts.select(county_starts.columns)]).sort(
+        "county_id", "slot", "start_minute"
+    )
+    durations: dict[tuple[str, int], float] = {}
+    for keys in (["host_id"], ["county_id"], []):
+        g = sess.group_by(*keys, "slot").agg(pl.col("live_minutes").median(), pl.len().alias("n"))
+        for row in g.filter(pl.col("n") >= (1 if keys == ["host_id"] else MIN_START_SESSIONS)).iter_rows(named=True):
+            durations[(str(row[keys[0]] or "") if keys else "", int(row["slot"]))] = float(row["live_minutes"])
+    ranges = {
+        p: (float(lo), float(hi))
+        for p, lo, hi in df.group_by("product_id")
+        .agg(pl.col("price").min().alias("lo"), pl.col("price").max().alias("hi"))
+        .iter_rows()
+    }
+    return DemandModel(
+        coef=coef,
+        deviations=deviations,
+        hour={int(k): v for k, v in hour_dev.items()},
+        tau2=tau2,
+        var_a=a,
+        var_b=b,
+        host_sd=host_sd,
+        explain_share=share,
+        t0=t0,
+        last_day=last,
+        hosts=hosts,
+        products=products,
+        host_sessions=host_sessions,
+        host_rate=host_rate,
+        starts=starts,
+        durations=durations,
+        elasticities=elasticities,
+        price_range=ranges,
+        flags=flags,
+    )
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One product of a planned session: its role, price and the units to prepare.
+
+    ``role``: ``traffic`` (draws the room: most units), ``profit`` (margin), ``in_season`` (seasonal
+    product in its supply season). ``units_p50``/``units_p90``: demand quantiles; ``units_to_prepare``:
+    the newsvendor quantity (``inventory.recommend_stock``), capped by the stock on hand when known.
+    ``price_test``: this session carries a test price of a proposed price test.
+    """
+
+    product_id: str
+    title: str
+    role: str
+    price_fen: int
+    list_price_fen: int
+    price_test: bool
+    explain_minutes: float
+    expected_units: float
+    units_p50: int
+    units_p90: int
+    units_to_prepare: int
+    expected_gmv_fen: int
+    expected_profit_fen: int
+    stock_on_hand: int | None
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    """One proposed session: host, time (UTC), expected GMV with its 80% interval, line-up and reasons.
+
+    ``based_on``: ``host`` (the host's own history) or ``county`` (too little of its own: county data).
+    ``status``: ``draft`` (not saved), ``planned`` (saved), ``done``, ``cancelled``."""
+
+    plan_id: str
+    host_id: str
+    host_name: str
+    county_id: str | None
+    platform_id: str | None
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    slot: str
+    based_on: str
+    expected_gmv_fen: int
+    gmv_low_fen: int
+    gmv_high_fen: int
+    expected_profit_fen: int
+    items: tuple[PlannedItem, ...]
+    reasons: tuple[Reason, ...]
+    status: str = "draft"
+
+    @property
+    def start_local(self) -> dt.datetime:
+        """The start as naive Asia/Shanghai time."""
+        return _local(self.start_utc)
+
+    @property
+    def end_local(self) -> dt.datetime:
+        """The end as naive Asia/Shanghai time."""
+        return _local(self.end_utc)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the session as a JSON-ready dict (times ISO-8601, reasons as ``{en, zh}``)."""
+        out = asdict(self)
+        out["start_utc"] = self.start_utc.isoformat()
+        out["end_utc"] = self.end_utc.isoformat()
+        out["start_local"] = self.start_local.isoformat(timespec="minutes")
+        out["end_local"] = self.end_local.isoformat(timespec="minutes")
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PlannedSession:
+        """Rebuild a session from :meth:`as_dict` output."""
+        items = tuple(
+            PlannedItem(
+                **{k: v for k, v in i.items() if k != "reasons" and k in PlannedItem.__dataclass_fields__},
+                reasons=tuple(Reason(**r) for r in i["reasons"]),
+            )
+            for i in d["items"]
+        )
+        kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k not in ("items", "reasons")}
+        kw["start_utc"] = dt.datetime.fromisoformat(str(d["start_utc"]))
+        kw["end_utc"] = dt.datetime.fromisoformat(str(d["end_utc"]))
+        return cls(**kw, items=items, reasons=tuple(Reason(**r) for r in d["reasons"]))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Proposed sessions from ``start`` over ``days`` days, in time order."""
+
+    sessions: tuple[PlannedSession, ...]
+    start: dt.date
+    days: int
+    created_at_utc: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the plan as a JSON-ready dict."""
+        return {
+            "start": self.start.isoformat(),
+            "days": self.days,
+            "created_at_utc": self.created_at_utc.isoformat(),
+            "sessions": [s.as_dict() for s in self.sessions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
+        """Rebuild a plan from :meth:`as_dict` output."""
+        return cls(
+            tuple(PlannedSession.from_dict(s) for s in d["sessions"]),
+            dt.date.fromisoformat(str(d["start"])),
+            int(d["days"]),
+            dt.datetime.fromisoformat(str(d["created_at_utc"])),
+        )
+
+    def frame(self) -> pl.DataFrame:
+        """Return one row per (session, product): the session's time and totals and the item's numbers."""
+        rows = []
+        for s in self.sessions:
+            for i in s.items:
+                rows.append(
+                    {
+                        "plan_id": s.plan_id,
+                        "host_id": s.host_id,
+                        "host_name": s.host_name,
+                        "county_id": s.county_id,
+                        "platform_id": s.platform_id,
+                        "start_local": s.start_local,
+                        "end_local": s.end_local,
+                        "slot": s.slot,
+                        "based_on": s.based_on,
+                        "session_expected_gmv_fen": s.expected_gmv_fen,
+                        "session_gmv_low_fen": s.gmv_low_fen,
+                        "session_gmv_high_fen": s.gmv_high_fen,
+                    }
+                    | {k: v for k, v in asdict(i).items() if k != "reasons"}
+                    | {
+                        "reasons_zh": "；".join(r.zh for r in i.reasons),
+                        "reasons_en": "; ".join(r.en for r in i.reasons),
+                    }
+                )
+        return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame({"plan_id": []})
+
+
+def _plan_id(host_id: str, start_utc: dt.datetime) -> str:
+    """A stable id for a host's session at a time: the same proposal gets the same id (and calendar UID)."""
+    return "P" + hashlib.sha1(f"{host_id}|{start_utc.astimezone(dt.UTC).isoformat()}".encode()).hexdigest()[:15]
+
+
+def _pct(x: float) -> str:
+    return f"{x:+.0%}"
+
+
+def _yuan(fen: float) -> str:
+    return f"¥{fen / 100:,.0f}"
+
+
+def _hhmm(t: dt.datetime) -> str:
+    return f"{t:%H:%M}"
+
+
+def _lineup(
+    model: DemandModel, county_id: str | None, day: dt.date, stock: Mapping[str, int] | None, max_products: int
+) -> tuple[list[str], list[Reason]]:
+    """Products of the county a session on ``day`` can carry (in supply season, sellable, with stock), best first."""
+    notes: list[Reason] = []
+    chosen: list[tuple[float, str]] = []
+    for p in model.products.filter(pl.col("county_id") == county_id).iter_rows(named=True):
+        pid = p["product_id"]
+        if not _in_season(day.month, p.get("season_start_month"), p.get("season_end_month")):
+            continue
+        if stock is not None and pid in stock and stock[pid] <= 0:
+            notes.append(Reason(f"{p['title']}: no stock on hand, left out", f"{p['title']}：无库存，不上架"))
+            continue
+        if not model.sellable(pid):
+            notes.append(
+                Reason(
+                    f"{p['title']}: no sales history yet, so no demand estimate; not planned",
+                    f"{p['title']}：尚无销售历史，无法估计需求，暂不排入",
+                )
+            )
+            continue
+        margin = (p["list_price_fen"] or 0) - (p.get("unit_cost_fen") or 0)
+        value = math.exp(model.coef[f"product[{pid}]"]) * max(margin, 1)  # profit per session, up to a common factor
+        chosen.append((value, pid))
+    chosen.sort(reverse=True)
+    return [p for _, p in chosen[:max_products]], notes
+
+
+def _quota(model: DemandModel, host_id: str, days: int, sessions_per_week: float | None) -> int:
+    rate = sessions_per_week if sessions_per_week is not None else model.sessions_per_week(host_id)
+    return max(1, min(days, round(rate * days / 7.0)))
+
+
+def candidates(
+    model: DemandModel,
+    host_ids: Sequence[str],
+    start: dt.date,
+    days: int,
+    *,
+    prices_fen: Mapping[str, int] | None = None,
+    stock: Mapping[str, int] | None = None,
+    max_products: int = 4,
+    objective: str = "gmv",
+) -> pl.DataFrame:
+    """Return every start option of every day for each host, scored: one row per (host, day, start).
+
+    Columns: ``host_id, county_id, day, slot, start_local, end_local, minutes, products`` (list),
+    ``prices_fen`` (list), ``expected_units`` (list), ``expected_gmv_fen``, ``expected_profit_fen`` and
+    ``score`` (the GMV or the profit, by ``objective``). Prices default to the list prices."""
+    if objective not in ("gmv", "profit"):
+        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    rows = []
+    for h in host_ids:
+        host = model.host_row(h)
+        options = model.start_options(h)
+        for k in range(days):
+            day = start + dt.timedelta(days=k)
+            products, _ = _lineup(model, host["county_id"], day, stock, max_products)
+            if not products:
+                continue
+            prices = [int((prices_fen or {}).get(p) or model.product_row(p)["list_price_fen"]) for p in products]
+            costs = [int(model.product_row(p).get("unit_cost_fen") or 0) for p in products]
+            for slot, minute in options:
+                begin = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
+                minutes = model.duration(h, slot)
+                mu, _ = model.units(h, begin, minutes, products, prices)
+                gmv = float(np.dot(mu, prices))
+                profit = float(np.dot(mu, np.subtract(prices, costs)))
+                rows.append(
+                    {
+                        "host_id": h,
+                        "county_id": host["county_id"],
+                        "day": day,
+                        "slot": slot,
+                        "start_local": begin,
+                        "end_local": begin + dt.timedelta(minutes=minutes),
+                        "minutes": minutes,
+                        "products": products,
+                        "prices_fen": prices,
+                        "expected_units": mu.tolist(),
+                        "expected_gmv_fen": gmv,
+                        "expected_profit_fen": profit,
+                        "score": gmv if objective == "gmv" else profit,
+                    }
+                )
+    if not rows:
+        return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def schedule(
+    cands: pl.DataFrame,
+    quotas: Mapping[str, int],
+    busy: Iterable[tuple[str | None, dt.datetime, dt.datetime]] = (),
+) -> pl.DataFrame:
+    """Pick sessions from scored candidates, best ``score`` first: at most ``quotas[host]`` per host, one per
+    host and day, never overlapping another picked (or ``busy``: county, local start, local end) session of the
+    same county. Returns the picked rows in time order with ``clash``: the hosts whose session pushed this
+    host's better start of that day aside (empty when none)."""
+    if cands.is_empty():
+        return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
+    taken: dict[str | None, list[tuple[dt.datetime, dt.datetime, str]]] = {}
+    for county, a, b in busy:
+        taken.setdefault(county, []).append((a, b, ""))
+    used: dict[str, int] = {}
+    days_used: set[tuple[str, dt.date]] = set()
+    clashes: dict[tuple[str, dt.date], list[str]] = {}
+    keep: list[int] = []
+    order = cands.with_row_index("_i").sort(["score", "start_local", "host_id"], descending=[True, False, False])
+    for i, h, county, day, a, b in order.select(
+        "_i", "host_id", "county_id", "day", "start_local", "end_local"
+    ).iter_rows():
+        if used.get(h, 0) >= quotas.get(h, 0) or (h, day) in days_used:
+            continue
+        others = [o for (x, y, o) in taken.get(county, []) if x < b and a < y]
+        if others:
+            clashes.setdefault((h, day), []).extend(o or "?" for o in others)
+            continue
+        keep.append(i)
+        used[h] = used.get(h, 0) + 1
+        days_used.add((h, day))
+        taken.setdefault(county, []).append((a, b, h))
+    picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
+    clash = [sorted(set(clashes.get((h, d), []))) for h, d in picked.select("host_id", "day").iter_rows()]
+    return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _roles(model: DemandModel, products: Sequence[str], mu: np.ndarray) -> dict[str, str]:
+    """Traffic item: the most units; in-season: the other seasonal products in season; profit: the rest."""
+    roles: dict[str, str] = {}
+    seasonal = {
+        p
+        for p in products
+        if (r := model.product_row(p)).get("season_start_month") is not None
+        and not (r["season_start_month"] == 1 and r["season_end_month"] == 12)
+    }
+    if len(products) > 1:
+        roles[products[int(np.argmax(mu))]] = "traffic"
+    for p in products:
+        if p not in roles:
+            roles[p] = "in_season" if p in seasonal else "profit"
+    return roles
+
+
+def _role_reason(role: str, title: str, units: float, row: Mapping[str, Any]) -> Reason:
+    if role == "traffic":
+        return Reason(
+            f"traffic item: the most units expected ({units:.0f}) — it brings viewers into the room",
+            f"引流款：预计销量最高（{units:.0f} 件），带动直播间人气",
+        )
+    if role == "in_season":
+        a, b = row.get("season_start_month"), row.get("season_end_month")
+        return Reason(
+            f"in-season item: supply season months {a}–{b}, fresh stock now",
+            f"当季款：供应期 {a}–{b} 月，正当季",
+        )
+    margin = (row.get("list_price_fen") or 0) - (row.get("unit_cost_fen") or 0)
+    return Reason(
+        f"profit item: margin {_yuan(margin)} a unit at list price",
+        f"利润款：按标价每件毛利 {_yuan(margin)}",
+    )
+
+
+def _price_decisions(
+    model: DemandModel, reference: Mapping[str, float], labels: Mapping[str, list[str]]
+) -> dict[str, Any]:
+    """``pricing.recommend_price`` per product around its list price, with its planned sessions as test labels."""
+    out: dict[str, Any] = {}
+    for p, units in reference.items():
+        row = model.product_row(p)
+        lst = (row.get("list_price_fen") or 0) / 100.0
+        if lst <= 0:
+            continue
+        cost = row.get("unit_cost_fen")
+        est = model.elasticities.get(p)
+        sessions = labels.get(p) or []
+        out[p] = recommend_price(
+            est if est is not None else math.nan,
+            current_price=lst,
+            unit_cost=cost / 100.0 if cost else None,
+            reference_units=max(units, 1e-6),
+            observed_range=model.price_range.get(p),
+            test_sessions=max(len(sessions), 1),
+            sessions=sessions or None,
+        )
+    return out
+
+
+def _evaluate(
+    model: DemandModel,
+    host_id: str,
+    start_local: dt.datetime,
+    minutes: float,
+    products: Sequence[str],
+    prices_fen: Mapping[str, int],
+    tests: Mapping[str, bool],
+    price_reasons: Mapping[str, tuple[Reason, ...]],
+    stock_left: dict[str, float] | None,
+    fixed_roles: Mapping[str, str] | None = None,
+) -> tuple[tuple[PlannedItem, ...], list[Reason], float, float, float]:
+    """Price, units and roles of each product of one session; return the items, notes, GMV mean, GMV sd, profit."""
+    notes: list[Reason] = []
+    live = []
+    for p in products:
+        if stock_left is not None and p in stock_left and stock_left[p] <= 0:
+            title = model.product_row(p)["title"]
+            notes.append(
+                Reason(f"{title}: stock used up by earlier sessions, left out", f"{title}：库存已被前几场用完，不上架")
+            )
+            continue
+        live.append(p)
+    prices = [int(prices_fen[p]) for p in live]
+    mu, var = model.units(host_id, start_local, minutes, live, prices)
+    roles = dict(fixed_roles or {})
+    auto = _roles(model, live, mu)
+    items = []
+    gmv = gmv_var = profit = 0.0
+    n = max(len(live), 1)
+    for k, p in enumerate(live):
+        row = model.product_row(p)
+        dist = model.distribution(float(mu[k]), float(var[k]))
+        price, cost = prices[k], row.get("unit_cost_fen")
+        plan = recommend_stock(
+            dist,
+            price=price / 100.0,
+            unit_cost=cost / 100.0 if cost else None,
+            shelf_life_days=row.get("shelf_life_days"),
+            category=row.get("category"),
+        )
+        p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
+        prepare = plan.quantity
+        reasons = [_role_reason(roles.get(p) or auto[p], row["title"], float(mu[k]), row)]
+        reasons += list(price_reasons.get(p, ()))
+        reasons.append(
+            Reason(
+                f"demand {mu[k]:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: "
+                + plan.reasons[-1].split(" / ")[0],
+                f"预计需求 {mu[k]:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件："
+                + plan.reasons[-1].partition(" / ")[2],
+            )
+        )
+        on_hand = None
+        sales = float(mu[k])
+        sales_var = float(var[k])
+        if stock_left is not None and p in stock_left:
+            on_hand = math.floor(stock_left[p])
+            if prepare > on_hand:
+                out_p = 1 - dist.cdf(on_hand)
+                reasons.append(
+                    Reason(
+                        f"only {on_hand} on hand: bring them all; sold out with probability {out_p:.0%}",
+                        f"现有库存仅 {on_hand} 件：全部带上；售罄概率 {out_p:.0%}",
+                    )
+                )
+                prepare = on_hand
+            sales = float(mu[k]) - dist.expected_shortage(on_hand)
+            sales_var = min(sales_var, float(on_hand) ** 2)
+            stock_left[p] -= sales
+        gmv += sales * price
+        gmv_var += sales_var * price**2
+        profit += sales * (price - (cost or 0))
+        items.append(
+            PlannedItem(
+                product_id=p,
+                title=row["title"],
+                role=roles.get(p) or auto[p],
+                price_fen=price,
+                list_price_fen=int(row.get("list_price_fen") or price),
+                price_test=bool(tests.get(p, False)),
+                explain_minutes=round(model.explain_share * minutes / n, 1),
+                expected_units=round(float(mu[k]), 2),
+                units_p50=p50,
+                units_p90=p90,
+                units_to_prepare=int(prepare),
+                expected_gmv_fen=round(sales * price),
+                expected_profit_fen=round(sales * (price - (cost or 0))),
+                stock_on_hand=on_hand,
+                reasons=tuple(reasons),
+            )
+        )
+    return tuple(items), notes, gmv, math.sqrt(gmv_var), profit
+
+
+def _session_reasons(
+    model: DemandModel,
+    host_id: str,
+    start_local: dt.datetime,
+    gmv: float,
+    day_mean: float | None,
+    clash: Sequence[str],
+    quota: int | None,
+    days: int | None,
+) -> list[Reason]:
+    slot = SLOTS[int(slot_of_hour(np.array([start_local.hour]))[0])]
+    wd = start_local.weekday()
+    out = []
+    lift = f"{_pct(gmv / day_mean - 1)} against the day's average start" if day_mean else ""
+    lift_zh = f"与当天各开播时段的平均相比 {_pct(gmv / day_mean - 1)}" if day_mean else ""
+    out.append(
+        Reason(
+            f"{_WEEKDAY_EN[wd]} {_hhmm(start_local)} ({slot}): expected GMV {_yuan(gmv)}"
+            + (f", {lift}" if lift else ""),
+            f"{_WEEKDAY_ZH[wd]} {_hhmm(start_local)}（{_SLOT_ZH[slot]}）：预计 GMV {_yuan(gmv)}"
+            + (f"，{lift_zh}" if lift_zh else ""),
+        )
+    )
+    if quota is not None and days is not None:
+        out.append(
+            Reason(
+                f"one of the host's {quota} best days in these {days} days (its usual pace)",
+                f"按主播平时的开播频率，在这 {days} 天中选出预计最好的 {quota} 天之一",
+            )
+        )
+    if model.based_on_county(host_id):
+        n = model.host_sessions.get(host_id, 0)
+        out.append(
+            Reason(
+                f"based on county data: the host has {n} sessions of its own, so slots and demand follow the county",
+                f"基于县域数据：该主播只有 {n} 场历史直播，时段和需求按县域数据估计",
+            )
+        )
+    for flag, effect in model.flag_effect(start_local.date()).items():
+        en, zh = _FLAG_WORDS.get(flag, (flag, flag))
+        out.append(Reason(f"{en}: demand {_pct(math.exp(effect) - 1)}", f"{zh}：需求 {_pct(math.exp(effect) - 1)}"))
+    if clash:
+        names = ", ".join(clash)
+        out.append(
+            Reason(
+                f"a better start that day is taken by {names} of the same county (one host of a county live at a time)",
+                f"当天更好的时段已由同县主播 {names} 占用（同县同一时间只安排一位主播）",
+            )
+        )
+    return out
+
+
+def plan_sessions(
+    model: DemandModel,
+    host_ids: Sequence[str],
+    start: dt.date,
+    days: int,
+    *,
+    sessions_per_week: float | None = None,
+    stock: Mapping[str, int] | None = None,
+    busy: Iterable[tuple[str | None, dt.datetime, dt.datetime]] = (),
+    max_products: int = 4,
+    objective: str = "gmv",
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Propose sessions for ``host_ids`` from ``start`` over ``days`` days; return a :class:`Plan`.
+
+    Each host gets its usual number of sessions per week (or ``sessions_per_week``) on its best days,
+    never overlapping another session of its county (planned here or ``busy``: county, local start, local
+    end). ``stock`` (units on hand per product, optional) is used up session by session."""
+    if days < 1:
+        raise PlanError(f"days must be at least 1, not {days} / 天数至少为 1")
+    if not host_ids:
+        raise PlanError("no host to plan for / 没有可排期的主播")
+    quotas = {h: _quota(model, h, days, sessions_per_week) for h in host_ids}
+    base = candidates(model, host_ids, start, days, stock=stock, max_products=max_products, objective=objective)
+    if base.is_empty():
+        raise PlanError(
+            "no product of these hosts' counties is in season with a sales history in these days"
+            " / 这些天没有当季且有销售历史的商品可排"
+        )
+    # prices: recommended around each product's typical session, then the candidates re-scored at them
+    reference: dict[str, list[float]] = {}
+    for prods, units in base.select("products", "expected_units").iter_rows():
+        for p, u in zip(prods, units, strict=True):
+            reference.setdefault(p, []).append(u)
+    first = _price_decisions(model, {p: float(np.mean(u)) for p, u in reference.items()}, {})
+    prices = {p: round(r.price * 100) for p, r in first.items()}
+    scored = candidates(
+        model, host_ids, start, days, prices_fen=prices, stock=stock, max_products=max_products, objective=objective
+    )
+    picked = schedule(scored, quotas, busy)
+    day_mean = dict(
+        scored.group_by("host_id", "day")
+        .agg(pl.col("expected_gmv_fen").mean())
+        .select(pl.concat_str("host_id", pl.col("day").cast(pl.String), separator="|"), "expected_gmv_fen")
+        .iter_rows()
+    )
+    ids = [_plan_id(h, _utc(a)) for h, a in picked.select("host_id", "start_local").iter_rows()]
+    labels: dict[str, list[str]] = {}
+    for pid, prods in zip(ids, picked["products"].to_list(), strict=True):
+        for p in prods:
+            labels.setdefault(p, []).append(pid)
+    decisions = _price_decisions(model, {p: float(np.mean(u)) for p, u in reference.items() if p in labels}, labels)
+    stock_left = {p: float(v) for p, v in stock.items()} if stock is not None else None
+    sessions = []
+    for pid, row in zip(ids, picked.iter_rows(named=True), strict=True):
+        h = row["host_id"]
+        host = model.host_row(h)
+        session_prices, tests, price_reasons = {}, {}, {}
+        for p in row["products"]:
+            rec = decisions.get(p)
+            if rec is None:
+                session_prices[p] = int(model.product_row(p)["list_price_fen"])
+                continue
+            step = next((s for s in rec.price_test if s.session == pid), None)
+            price = step.price if step is not None else rec.price
+            session_prices[p] = round(price * 100)
+            tests[p] = step is not None and abs(step.price - rec.price) > 1e-9
+            reasons = [Reason.split(r) for r in rec.reasons]
+            if tests[p]:
+                reasons.append(
+                    Reason(
+                        f"price test: ¥{price:.2f} in this session (¥{rec.price:.2f} in the others) "
+                        "to learn the elasticity",
+                        f"价格测试：本场 ¥{price:.2f}（其他场 ¥{rec.price:.2f}），用于估计价格弹性",
+                    )
+                )
+            price_reasons[p] = tuple(reasons)
+        items, notes, gmv, sd, profit = _evaluate(
+            model,
+            h,
+            row["start_local"],
+            row["minutes"],
+            row["products"],
+            session_prices,
+            tests,
+            price_reasons,
+            stock_left,
+        )
+        reasons = _session_reasons(
+            model, h, row["start_local"], gmv, day_mean.get(f"{h}|{row['day']}"), row["clash"], quotas[h], days
+        )
+        _, lineup_notes = _lineup(model, host["county_id"], row["day"], stock, max_products)
+        sessions.append(
+            PlannedSession(
+                plan_id=pid,
+                host_id=h,
+                host_name=str(host.get("name") or h),
+                county_id=host["county_id"],
+                platform_id=host["platform_id"],
+                start_utc=_utc(row["start_local"]),
+                end_utc=_utc(row["end_local"]),
+                slot=SLOTS[int(row["slot"])],
+                based_on="county" if model.based_on_county(h) else "host",
+                expected_gmv_fen=round(gmv),
+                gmv_low_fen=round(max(gmv - _Z80 * sd, 0.0)),
+                gmv_high_fen=round(gmv + _Z80 * sd),
+                expected_profit_fen=round(profit),
+                items=items,
+                reasons=tuple(reasons + lineup_notes + notes),
+            )
+        )
+    return Plan(tuple(sessions), start, days, now or dt.datetime.now(dt.UTC))
+
+
+def adjust_session(
+    model: DemandModel,
+    session: PlannedSession,
+    *,
+    start_local: dt.datetime | None = None,
+    minutes: float | None = None,
+    product_ids: Sequence[str] | None = None,
+    prices_fen: Mapping[str, int] | None = None,
+    others: Iterable[PlannedSession] = (),
+) -> PlannedSession:
+    """Return ``session`` moved, with another line-up or other prices, its numbers recomputed from the fitted
+    model (no refit). A product added gets its list price unless ``prices_fen`` says otherwise. Raises
+    :class:`PlanError` when the new time overlaps one of ``others`` of the same county, or a product is not
+    of the host's county."""
+    host = model.host_row(session.host_id)
+    begin = start_local or session.start_local
+    length = minutes if minutes is not None else (session.end_utc - session.start_utc).total_seconds() / 60.0
+    if start_local is not None and minutes is None:
+        length = model.duration(session.host_id, int(slot_of_hour(np.array([begin.hour]))[0]))
+    end = begin + dt.timedelta(minutes=length)
+    for o in others:
+        if (
+            o.plan_id != session.plan_id
+            and o.county_id == session.county_id
+            and o.start_local < end
+            and begin < o.end_local
+        ):
+            raise PlanError(
+                f"{_hhmm(begin)}–{_hhmm(end)} overlaps {o.host_name}'s session "
+                f"{_hhmm(o.start_local)}–{_hhmm(o.end_local)}"
+                f" on {o.start_local:%Y-%m-%d} / 与 {o.host_name} 在 {o.start_local:%Y-%m-%d} "
+                f"{_hhmm(o.start_local)}–{_hhmm(o.end_local)} 的直播时间冲突"
+            )
+    current = {i.product_id: i for i in session.items}
+    products = list(product_ids) if product_ids is not None else list(current)
+    for p in products:
+        if model.product_row(p)["county_id"] != host["county_id"]:
+            raise PlanError(f"{p} is not a product of {host['county_id']} / {p} 不是该县的商品")
+    prices = {
+        p: int(current[p].price_fen) if p in current else int(model.product_row(p)["list_price_fen"]) for p in products
+    }
+    manual: dict[str, tuple[Reason, ...]] = {}
+    for p, v in (prices_fen or {}).items():
+        if p in prices and int(v) != prices[p]:
+            prices[p] = int(v)
+            manual[p] = (Reason(f"price set by hand: ¥{v / 100:.2f}", f"手动定价：¥{v / 100:.2f}"),)
+    price_reasons = {
+        p: manual.get(p) or tuple(r for r in current[p].reasons[1:-1]) if p in current else manual.get(p, ())
+        for p in products
+    }
+    tests = {p: current[p].price_test and p not in manual for p in products if p in current}
+    items, notes, gmv, sd, profit = _evaluate(
+        model, session.host_id, begin, length, products, prices, tests, price_reasons, None
+    )
+    reasons = _session_reasons(model, session.host_id, begin, gmv, None, (), None, None) + notes
+    if start_local is not None or product_ids is not None or prices_fen:
+        reasons.append(Reason("adjusted by hand from the proposal", "已在建议基础上手动调整"))
+    return replace(
+        session,
+        start_utc=_utc(begin),
+        end_utc=_utc(end),
+        slot=SLOTS[int(slot_of_hour(np.array([begin.hour]))[0])],
+        expected_gmv_fen=round(gmv),
+        gmv_low_fen=round(max(gmv - _Z80 * sd, 0.0)),
+        gmv_high_fen=round(gmv + _Z80 * sd),
+        expected_profit_fen=round(profit),
+        items=items,
+        reasons=tuple(reasons),
+    )
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+#: columns of :func:`to_csv`, in order (money in yuan, times local)
+CSV_COLUMNS = (
+    "plan_id",
+    "host_id",
+    "host_name",
+    "county_id",
+    "platform_id",
+    "start_local",
+    "end_local",
+    "slot",
+    "based_on",
+    "session_expected_gmv_yuan",
+    "session_gmv_low_yuan",
+    "session_gmv_high_yuan",
+    "product_id",
+    "title",
+    "role",
+    "price_yuan",
+    "price_test",
+    "expected_units",
+    "units_p50",
+    "units_p90",
+    "units_to_prepare",
+    "expected_gmv_yuan",
+    "reasons_zh",
+    "reasons_en",
+)
+
+
+def to_csv(plan: Plan) -> str:
+    """Return the plan as CSV text: one row per (session, product), :data:`CSV_COLUMNS`, money in yuan."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for s in plan.sessions:
+        for i in s.items:
+            w.writerow(
+                [
+                    s.plan_id,
+                    s.host_id,
+                    s.host_name,
+                    s.county_id or "",
+                    s.platform_id or "",
+                    s.start_local.isoformat(sep=" ", timespec="minutes"),
+                    s.end_local.isoformat(sep=" ", timespec="minutes"),
+                    s.slot,
+                    s.based_on,
+                    f"{s.expected_gmv_fen / 100:.2f}",
+                    f"{s.gmv_low_fen / 100:.2f}",
+                    f"{s.gmv_high_fen / 100:.2f}",
+                    i.product_id,
+                    i.title,
+                    i.role,
+                    f"{i.price_fen / 100:.2f}",
+                    "yes" if i.price_test else "no",
+                    f"{i.expected_units:.1f}",
+                    i.units_p50,
+                    i.units_p90,
+                    i.units_to_prepare,
+                    f"{i.expected_gmv_fen / 100:.2f}",
+                    "；".join(r.zh for r in i.reasons),
+                    "; ".join(r.en for r in i.reasons),
+                ]
+            )
+    return buf.getvalue()
+
+
+def _ics_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character; CRLF-terminated."""
+    raw = line.encode("utf-8")
+    parts: list[bytes] = []
+    limit = 75
+    while len(raw) > limit:
+        cut = limit
+        while cut > 0 and (raw[cut] & 0xC0) == 0x80:  # a continuation byte: step back to the character start
+            cut -= 1
+        parts.append(raw[:cut])
+        raw = raw[cut:]
+        limit = 74  # continuation lines start with one space
+    parts.append(raw)
+    return "\r\n ".join(p.decode("utf-8") for p in parts) + "\r\n"
+
+
+def _ics_time(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def to_ics(plan: Plan, lang: str = "zh", *, remind_minutes: int = 60) -> str:
+    """Return the plan as an iCalendar file (RFC 5545): one event per session with a stable UID (the plan id),
+    UTC times, the line-up with prices and units to prepare in the description, and a reminder
+    ``remind_minutes`` before the start. Lines end in CRLF and are folded at 75 octets."""
+    zh = lang != "en"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//livecommerce//session planner//" + ("ZH" if zh else "EN"),
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:" + _ics_text("直播排期" if zh else "Live session plan"),
+    ]
+    stamp = _ics_time(plan.created_at_utc)
+    for s in plan.sessions:
+        titles = "、".join(i.title for i in s.items) if zh else ", ".join(i.title for i in s.items)
+        summary = f"直播：{s.host_name}（{titles}）" if zh else f"Live: {s.host_name} ({titles})"
+        lo, hi, mean = s.gmv_low_fen / 100, s.gmv_high_fen / 100, s.expected_gmv_fen / 100
+        interval = f"¥{lo:,.0f}–¥{hi:,.0f}"
+        body = [f"预计 GMV ¥{mean:,.0f}（{interval}）" if zh else f"Expected GMV ¥{mean:,.0f} ({interval})"]
+        for i in s.items:
+            price, q = i.price_fen / 100, i.units_to_prepare
+            if zh:
+                body.append(f"{i.title}：¥{price:.2f}，备货 {q} 件（P50 {i.units_p50}，P90 {i.units_p90}）")
+            else:
+                body.append(f"{i.title}: ¥{price:.2f}, prepare {q} (P50 {i.units_p50}, P90 {i.units_p90})")
+        body += [r.text(lang) for r in s.reasons]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{s.plan_id}@livecommerce",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ics_time(s.start_utc)}",
+            f"DTEND:{_ics_time(s.end_utc)}",
+            "SUMMARY:" + _ics_text(summary),
+            "DESCRIPTION:" + _ics_text("\n".join(body)),
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"TRIGGER:-PT{int(remind_minutes)}M",
+            "DESCRIPTION:" + _ics_text(summary),
+            "END:VALARM",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) for line in lines)
+
+
+# --- the warehouse --------------------------------------------------------------------------------
+
+_FITS: dict[tuple[Any, ...], DemandModel] = {}
+_FITS_KEEP = 8
+
+
+def _dimensions(engine: Any, scope: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Hosts (with names) and products (with supply season) the scope may plan for."""
+    from sqlalchemy import select
+
+    from livecommerce import queries
+    from livecommerce.warehouse.tables import Product
+
+    d = queries.directory(engine, scope)
+    p = Product.__table__
+    with engine.connect() as conn:
+        season = conn.execute(select(p.c.product_id, p.c.season_start_month, p.c.season_end_month)).all()
+    seasons = pl.DataFrame(
+        [tuple(r) for r in season],
+        schema={"product_id": pl.String, "season_start_month": pl.Int64, "season_end_month": pl.Int64},
+        orient="row",
+    )
+    products = d["products"].join(seasons, on="product_id", how="left") if d["products"].height else d["products"]
+    return d["hosts"], products
+
+
+def demand_model(engine: Any, scope: Any = None, *, until: dt.date | None = None) -> DemandModel:
+    """Return the demand model fitted on the warehouse's sessions up to ``until`` (all by default).
+
+    Fits are kept in memory per warehouse, scope, end date and the number and last start of the sessions,
+    so the dashboard adjusts plans without refitting."""
+    from sqlalchemy import func, select
+
+    from livecommerce import queries
+    from livecommerce.scope import Scope
+    from livecommerce.warehouse.tables import RollupSession
+
+    scope = scope or Scope.everything()
+    rs = RollupSession.__table__
+    with engine.connect() as conn:
+        stamp = tuple(conn.execute(select(func.count(), func.max(rs.c.started_at_utc))).one())
+    key = (str(engine.url), getattr(engine.url, "database", None), id(engine), scope, until, stamp)
+    if key in _FITS:
+        return _FITS[key]
+    everyone = Scope.everything()
+    history = queries.session_sales(engine, everyone, filters=queries.Filters(end=until))
+    hosts, products = _dimensions(engine, everyone)
+    if history.is_empty() or "host_id" not in history.columns:
+        raise PlanError("no past sessions in the warehouse: load sessions first / 仓库里还没有直播场次，请先导入")
+    model = fit_demand(history, hosts, products)
+    if len(_FITS) >= _FITS_KEEP:
+        _FITS.pop(next(iter(_FITS)))
+    _FITS[key] = model
+    return model
+
+
+def _busy(engine: Any, county_id: str | None, hosts: Sequence[str], start: dt.date, days: int) -> list[Any]:
+    """Saved plans (status planned) of the county's other hosts in the period: (county, local start, local end)."""
+    from sqlalchemy import select
+
+    from livecommerce.warehouse.tables import SessionPlan
+
+    sp = SessionPlan.__table__
+    a = _utc(dt.datetime.combine(start, dt.time()))
+    b = _utc(dt.datetime.combine(start + dt.timedelta(days=days + 1), dt.time()))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(sp.c.planned_start_utc, sp.c.planned_end_utc).where(
+                sp.c.county_id == county_id,
+                sp.c.status == "planned",
+                sp.c.host_id.not_in(list(hosts)),
+                sp.c.planned_start_utc < b,
+                sp.c.planned_end_utc > a,
+            )
+        ).all()
+    return [(county_id, _local(x), _local(y)) for x, y in rows]
+
+
+def plan_from_warehouse(
+    engine: Any,
+    scope: Any = None,
+    *,
+    host_id: str | None = None,
+    county_id: str | None = None,
+    start: dt.date,
+    days: int,
+    stock: Mapping[str, int] | None = None,
+    sessions_per_week: float | None = None,
+    max_products: int = 4,
+    objective: str = "gmv",
+) -> Plan:
+    """Return a plan for one host or every host of a county from the warehouse's history (see
+    :func:`plan_sessions`), avoiding the saved plans of the county's other hosts. The scope must see the
+    host or county (:class:`PlanError` otherwise)."""
+    from livecommerce.scope import Scope
+
+    scope = scope or Scope.everything()
+    if (host_id is None) == (county_id is None):
+        raise PlanError("give a host or a county, not both / 请指定一位主播或一个县（二选一）")
+    hosts, _ = _dimensions(engine, scope)
+    if host_id is not None:
+        mine = hosts.filter(pl.col("host_id") == host_id)
+        if mine.is_empty():
+            raise PlanError(f"host {host_id!r} not found or not yours to plan / 找不到主播 {host_id!r} 或无权限")
+        county_id = mine["county_id"][0]
+        host_ids = [host_id]
+    else:
+        mine = hosts.filter((pl.col("county_id") == county_id) & pl.col("platform_id").is_not_null())
+        if mine.is_empty():
+            raise PlanError(f"county {county_id!r} has no hosts you may plan for / 县 {county_id!r} 没有可排期的主播")
+        host_ids = mine["host_id"].to_list()
+    if county_id is None:
+        raise PlanError(f"host {host_id!r} has no county yet: assign one first / 该主播尚未分配县，请先分配")
+    model = demand_model(engine, scope)
+    return plan_sessions(
+        model,
+        host_ids,
+        start,
+        days,
+        sessions_per_week=sessions_per_week,
+        stock=stock,
+        busy=_busy(engine, county_id, host_ids, start, days),
+        max_products=max_products,
+        objective=objective,
+    )
+
+
+def _reasons_json(reasons: Iterable[Reason]) -> str:
+    return json.dumps([asdict(r) for r in reasons], ensure_ascii=False)
+
+
+def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
+    """Store the plan's sessions (status ``planned``) and their items in one transaction; return the plan ids.
+
+    Saving the same session again updates it (plan ids are stable); products dropped from a session are
+    removed from its items."""
+    from sqlalchemy import delete
+
+    from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
+    from livecommerce.warehouse.upsert import upsert
+
+    sessions = list(plan.sessions if isinstance(plan, Plan) else plan)
+    created = plan.created_at_utc if isinstance(plan, Plan) else dt.datetime.now(dt.UTC)
+    spi = SessionPlanItem.__table__
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            SessionPlan.__table__,
+            [
+                {
+                    "plan_id": s.plan_id,
+                    "host_id": s.host_id,
+                    "county_id": s.county_id,
+                    "platform_id": s.platform_id,
+                    "planned_start_utc": s.start_utc,
+                    "planned_end_utc": s.end_utc,
+                    "slot": s.slot,
+                    "based_on": s.based_on,
+                    "expected_gmv_fen": s.expected_gmv_fen,
+                    "gmv_low_fen": s.gmv_low_fen,
+                    "gmv_high_fen": s.gmv_high_fen,
+                    "expected_profit_fen": s.expected_profit_fen,
+                    "status": s.status if s.status != "draft" else "planned",
+                    "created_at_utc": created,
+                    "reasons": _reasons_json(s.reasons),
+                }
+                for s in sessions
+            ],
+        )
+        for s in sessions:
+            conn.execute(
+                delete(spi).where(spi.c.plan_id == s.plan_id, spi.c.product_id.not_in([i.product_id for i in s.items]))
+            )
+        upsert(
+            conn,
+            spi,
+            [
+                {
+                    "plan_id": s.plan_id,
+                    "product_id": i.product_id,
+                    "role": i.role,
+                    "price_fen": i.price_fen,
+                    "price_test": i.price_test,
+                    "expected_units": i.expected_units,
+                    "units_p50": i.units_p50,
+                    "units_p90": i.units_p90,
+                    "units_to_prepare": i.units_to_prepare,
+                    "expected_gmv_fen": i.expected_gmv_fen,
+                    "reasons": _reasons_json(i.reasons),
+                }
+                for s in sessions
+                for i in s.items
+            ],
+        )
+    return [s.plan_id for s in sessions]
+
+
+def _frame(conn: Any, stmt: Any) -> pl.DataFrame:
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    rows = [tuple(r) for r in result]
+    if not rows:
+        return pl.DataFrame({n: [] for n in names})
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+
+def plans(
+    engine: Any,
+    scope: Any = None,
+    *,
+    host_id: str | None = None,
+    county_id: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.DataFrame:
+    """Return the saved sessions the scope may see (one row each, money in fen), in time order, optionally for
+    one host or county and local dates ``start``..``end`` (inclusive)."""
+    from sqlalchemy import select
+
+    from livecommerce.scope import Scope
+    from livecommerce.warehouse.tables import SessionPlan
+
+    scope = scope or Scope.everything()
+    hosts, _ = _dimensions(engine, scope)
+    sp = SessionPlan.__table__
+    where = [sp.c.host_id.in_(hosts["host_id"].to_list())] if not scope.all_data else []
+    if host_id:
+        where.append(sp.c.host_id == host_id)
+    if county_id:
+        where.append(sp.c.county_id == county_id)
+    if start:
+        where.append(sp.c.planned_start_utc >= _utc(dt.datetime.combine(start, dt.time())))
+    if end:
+        where.append(sp.c.planned_start_utc < _utc(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())))
+    with engine.connect() as conn:
+        return _frame(conn, select(sp).where(*where).order_by(sp.c.planned_start_utc, sp.c.host_id))
+
+
+def load_plan(engine: Any, plan_id: str, scope: Any = None) -> PlannedSession:
+    """Return a saved session with its items; :class:`PlanError` when there is none the scope may see."""
+    from sqlalchemy import select
+
+    from livecommerce.scope import Scope
+    from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
+
+    scope = scope or Scope.everything()
+    sp, spi = SessionPlan.__table__, SessionPlanItem.__table__
+    hosts, products = _dimensions(engine, scope)
+    with engine.connect() as conn:
+        head = conn.execute(select(sp).where(sp.c.plan_id == plan_id)).mappings().first()
+        items = conn.execute(select(spi).where(spi.c.plan_id == plan_id).order_by(spi.c.product_id)).mappings().all()
+    if head is None or head["host_id"] not in set(hosts["host_id"].to_list()):
+        raise PlanError(f"no saved plan {plan_id!r} you may see / 没有可查看的计划 {plan_id!r}")
+    names = dict(hosts.select("host_id", "name").iter_rows())
+    titles = dict(products.select("product_id", "title").iter_rows()) if products.height else {}
+    lists = dict(products.select("product_id", "list_price_fen").iter_rows()) if products.height else {}
+
+    def reasons(text: str) -> tuple[Reason, ...]:
+        return tuple(Reason(**r) for r in json.loads(text or "[]"))
+
+    return PlannedSession(
+        plan_id=head["plan_id"],
+        host_id=head["host_id"],
+        host_name=str(names.get(head["host_id"]) or head["host_id"]),
+        county_id=head["county_id"],
+        platform_id=head["platform_id"],
+        start_utc=head["planned_start_utc"],
+        end_utc=head["planned_end_utc"],
+        slot=head["slot"],
+        based_on=head["based_on"],
+        expected_gmv_fen=int(head["expected_gmv_fen"]),
+        gmv_low_fen=int(head["gmv_low_fen"]),
+        gmv_high_fen=int(head["gmv_high_fen"]),
+        expected_profit_fen=int(head["expected_profit_fen"] or 0),
+        items=tuple(
+            PlannedItem(
+                product_id=i["product_id"],
+                title=str(titles.get(i["product_id"]) or i["product_id"]),
+                role=i["role"],
+                price_fen=int(i["price_fen"]),
+                list_price_fen=int(lists.get(i["product_id"]) or i["price_fen"]),
+                price_test=bool(i["price_test"]),
+                explain_minutes=0.0,
+                expected_units=float(i["expected_units"]),
+                units_p50=int(i["units_p50"]),
+                units_p90=int(i["units_p90"]),
+                units_to_prepare=int(i["units_to_prepare"]),
+                expected_gmv_fen=int(i["expected_gmv_fen"]),
+                expected_profit_fen=0,
+                stock_on_hand=None,
+                reasons=reasons(i["reasons"]),
+            )
+            for i in items
+        ),
+        reasons=reasons(head["reasons"]),
+        status=head["status"],
+    )
+
+
+def plan_vs_actual(engine: Any, plan_id: str, scope: Any = None) -> pl.DataFrame:
+    """Return the saved session against what sold in the host's actual session overlapping its time.
+
+    One row per product planned or sold: ``product_id, title, role, planned_price_fen, units_p50,
+    units_p90, units_to_prepare, expected_units, expected_gmv_fen, actual_units, actual_gmv_fen,
+    actual_price_fen, stock_left`` (prepared − sold, never below 0), ``sold_out`` (sold everything
+    prepared), plus ``session_id``, ``actual_start_utc`` (null, and actual columns null, when no actual
+    session overlaps yet) and ``plan_id``."""
+    from livecommerce import queries
+    from livecommerce.scope import Scope
+
+    scope = scope or Scope.everything()
+    s = load_plan(engine, plan_id, scope)
+    day = s.start_local.date()
+    sales = queries.session_sales(
+        engine, scope, filters=queries.Filters(start=day - dt.timedelta(days=1), end=day + dt.timedelta(days=1))
+    )
+    match = None
+    if sales.height and "host_id" in sales.columns:
+        mine = sales.filter(pl.col("host_id") == s.host_id)
+        best = 0.0
+        for sid, started, minutes in mine.select("session_id", "started_at_utc", "live_minutes").unique().iter_rows():
+            a = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+            b = a + dt.timedelta(minutes=float(minutes or 0))
+            overlap = (min(b, s.end_utc) - max(a, s.start_utc)).total_seconds()
+            if overlap > best:
+                best, match = overlap, (sid, a)
+    planned = pl.DataFrame(
+        [
+            {
+                "product_id": i.product_id,
+                "title": i.title,
+                "role": i.role,
+                "planned_price_fen": i.price_fen,
+                "units_p50": i.units_p50,
+                "units_p90": i.units_p90,
+                "units_to_prepare": i.units_to_prepare,
+                "expected_units": i.expected_units,
+                "expected_gmv_fen": i.expected_gmv_fen,
+            }
+            for i in s.items
+        ],
+        schema={
+            "product_id": pl.String,
+            "title": pl.String,
+            "role": pl.String,
+            "planned_price_fen": pl.Int64,
+            "units_p50": pl.Int64,
+            "units_p90": pl.Int64,
+            "units_to_prepare": pl.Int64,
+            "expected_units": pl.Float64,
+            "expected_gmv_fen": pl.Int64,
+        },
+    )
+    actual = pl.DataFrame(
+        schema={
+            "product_id": pl.String,
+            "actual_units": pl.Int64,
+            "actual_gmv_fen": pl.Int64,
+            "actual_price_fen": pl.Int64,
+        }
+    )
+    if match is not None:
+        actual = sales.filter((pl.col("session_id") == match[0]) & (pl.col("host_id") == s.host_id)).select(
+            pl.col("product_id").cast(pl.String),
+            pl.col("units").cast(pl.Int64).alias("actual_units"),
+            pl.col("gmv_fen").cast(pl.Int64).alias("actual_gmv_fen"),
+            (pl.col("price") * 100).round().cast(pl.Int64).alias("actual_price_fen"),
+        )
+    out = planned.join(actual, on="product_id", how="full", coalesce=True)
+    if match is not None:
+        out = out.with_columns(pl.col("actual_units", "actual_gmv_fen").fill_null(0))
+    prepared = pl.col("units_to_prepare")
+    return out.with_columns(
+        pl.when(prepared.is_not_null() & pl.col("actual_units").is_not_null())
+        .then((prepared - pl.col("actual_units")).clip(0))
+        .alias("stock_left"),
+        (prepared.is_not_null() & (pl.col("actual_units") >= prepared)).alias("sold_out"),
+        pl.lit(match[0] if match else None, dtype=pl.String).alias("session_id"),
+        pl.lit(match[1] if match else None, dtype=pl.Datetime("us", "UTC")).alias("actual_start_utc"),
+        pl.lit(plan_id).alias("plan_id"),
+    ).sort("product_id")
