@@ -87,7 +87,7 @@ MIN_OWN_SESSIONS = 8
 #: a start option (slot and half hour) needs this many past sessions in the county, or overall
 MIN_START_SESSIONS = 3
 #: a festival flag enters the model when this many (session, product) rows carry it
-MIN_FLAG_ROWS = 5
+MIN_FLAG_ROWS = 20
 #: weeks of a host's recent history that set its usual number of sessions per week
 RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
@@ -1038,8 +1038,9 @@ def _session_reasons(
     slot = SLOTS[int(slot_of_hour(np.array([start_local.hour]))[0])]
     wd = start_local.weekday()
     out = []
-    lift = f"{_pct(gmv / day_mean - 1)} against the day's average start" if day_mean else ""
-    lift_zh = f"与当天各开播时段的平均相比 {_pct(gmv / day_mean - 1)}" if day_mean else ""
+    differs = bool(day_mean) and abs(gmv / day_mean - 1) >= 0.005  # one start option: nothing to compare
+    lift = f"{_pct(gmv / day_mean - 1)} against the day's average start" if differs else ""
+    lift_zh = f"与当天各开播时段的平均相比 {_pct(gmv / day_mean - 1)}" if differs else ""
     out.append(
         Reason(
             f"{_WEEKDAY_EN[wd]} {_hhmm(start_local)} ({slot}): expected GMV {_yuan(gmv)}"

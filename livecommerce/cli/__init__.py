@@ -10,6 +10,7 @@ from __future__ import annotations
 from livecommerce.cli import core as _core  # noqa: F401  (registers commands)
 from livecommerce.cli import etl as _etl  # noqa: F401
 from livecommerce.cli import forecast as _forecast  # noqa: F401
+from livecommerce.cli import plan as _plan  # noqa: F401
 from livecommerce.cli import recommend as _recommend  # noqa: F401
 from livecommerce.cli import report as _report  # noqa: F401
 from livecommerce.cli import sample as _sample  # noqa: F401

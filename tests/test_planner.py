@@ -1,0 +1,288 @@
+"""The session planner on a tiny seeded world of frames: slots, clashes, season, stock, prices, exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from livecommerce import planner
+from livecommerce.planner import PlanError
+
+#: the true log effects of the tiny world: prime evenings best, weekends up
+SLOT_START = {"morning": 9 * 60, "afternoon": 14 * 60 + 30, "prime": 19 * 60 + 30, "late": 22 * 60 + 30}
+SLOT_EFFECT = {"morning": -0.5, "afternoon": -0.6, "prime": 0.0, "late": -0.25}
+WEEKEND = 0.15
+HOSTS = pl.DataFrame(
+    {
+        "host_id": ["A1", "A2", "A3", "B1", "A9"],  # A9: new to 县A, no sessions
+        "name": ["甲一", "甲二", "甲三", "乙一", "新主播"],
+        "county_id": ["ca", "ca", "ca", "cb", "ca"],
+        "platform_id": ["taobao", "douyin", "kuaishou", "taobao", "douyin"],
+    }
+)
+PRODUCTS = pl.DataFrame(
+    {
+        "product_id": ["a-apple", "a-tea", "a-jam", "b-millet"],
+        "title": ["县A苹果, 5斤", "县A红茶", "县A果酱", "县B小米"],
+        "county_id": ["ca", "ca", "ca", "cb"],
+        "category": ["fruit", "tea", "grain", "grain"],
+        "unit_cost_fen": [2600, 5200, 1500, 2100],
+        "list_price_fen": [4990, 12800, 2990, 3990],
+        "shelf_life_days": [30, 540, 365, 365],
+        "season_start_month": [8, 1, 1, 1],
+        "season_end_month": [11, 12, 12, 12],
+    }
+)
+BASE = {"a-apple": 30.0, "a-tea": 8.0, "a-jam": 12.0, "b-millet": 20.0}
+ELASTICITY = {"a-apple": -2.0, "a-tea": -1.6, "a-jam": -1.8, "b-millet": -1.5}
+SKILL = {"A1": 0.2, "A2": 0.0, "A3": -0.2, "B1": 0.0}
+START = dt.date(2024, 6, 3)  # a Monday
+DAYS = 140
+
+
+def _world(seed: int = 7) -> pl.DataFrame:
+    """Sessions of the tiny world as ``queries.session_sales`` rows (explain minutes known for a third)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    n = 0
+    slots = list(SLOT_START)
+    for h, skill in SKILL.items():
+        county = HOSTS.filter(pl.col("host_id") == h)["county_id"][0]
+        for d in range(DAYS):
+            if rng.random() > 0.45:
+                continue
+            day = START + dt.timedelta(days=d)
+            slot = slots[rng.integers(0, 4)]
+            local = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=SLOT_START[slot])
+            minutes = 150 if slot == "prime" else 120
+            n += 1
+            sid = f"S{n:05d}"
+            products = [
+                p
+                for p in PRODUCTS.filter(pl.col("county_id") == county).iter_rows(named=True)
+                if planner._in_season(day.month, p["season_start_month"], p["season_end_month"])
+            ]
+            explain = 0.7 * minutes / len(products)
+            for p in products:
+                price = p["list_price_fen"] * rng.choice([0.85, 1.0, 1.0, 1.15])
+                mu = (
+                    BASE[p["product_id"]]
+                    * math.exp(skill + SLOT_EFFECT[slot] + (WEEKEND if day.weekday() >= 5 else 0.0))
+                    * (price / p["list_price_fen"]) ** ELASTICITY[p["product_id"]]
+                    * explain
+                    / 20
+                )
+                units = int(rng.poisson(mu * math.exp(rng.normal(-0.01, 0.15))))
+                rows.append(
+                    {
+                        "platform_id": "taobao",
+                        "session_id": sid,
+                        "host_id": h,
+                        "started_at_utc": (local - dt.timedelta(hours=8)).replace(tzinfo=dt.UTC),
+                        "live_minutes": minutes,
+                        "product_id": p["product_id"],
+                        "units": units,
+                        "gmv_fen": int(units * round(price)),
+                        "price": round(price) / 100,
+                        "explain_minutes": explain if n % 3 == 0 else 0.0,
+                    }
+                )
+    return pl.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def model() -> planner.DemandModel:
+    return planner.fit_demand(_world(), HOSTS, PRODUCTS)
+
+
+NEXT = START + dt.timedelta(days=DAYS)  # 2024-10-21, a Monday; apples still in season
+
+
+def test_model_finds_the_true_slot_order_and_elasticities(model) -> None:  # type: ignore[no-untyped-def]
+    effect = {s: np.mean([model.slot_effect("A2", i, d) for d in range(5)]) for i, s in enumerate(SLOT_START)}
+    assert max(effect, key=effect.get) == "prime"
+    assert effect["morning"] - effect["prime"] == pytest.approx(SLOT_EFFECT["morning"], abs=0.15)
+    assert model.slot_effect("A2", 2, 5) - model.slot_effect("A2", 2, 2) == pytest.approx(WEEKEND, abs=0.12)
+    for p, e in ELASTICITY.items():
+        assert model.elasticities[p].elasticity == pytest.approx(e, abs=0.35), p
+    # no host really has its own slots: the empirical-Bayes deviations stay small
+    assert all(abs(v) < 0.1 for v in model.deviations.get("host", {}).values())
+
+
+def test_county_plan_picks_prime_and_never_overlaps(model) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan_sessions(model, ["A1", "A2", "A3"], NEXT, 14, sessions_per_week=3)
+    sessions = plan.sessions
+    assert len(sessions) == 3 * 6  # three hosts, three a week for two weeks
+    for a in sessions:
+        for b in sessions:
+            if a.plan_id != b.plan_id:
+                assert a.end_utc <= b.start_utc or b.end_utc <= a.start_utc, (a.plan_id, b.plan_id)
+    assert sum(s.slot == "prime" for s in sessions) >= 14  # prime every evening it is free (14 evenings)
+    pushed = [s for s in sessions if s.slot != "prime"]
+    assert pushed and all(any("同县" in r.zh and "same county" in r.en for r in s.reasons) for s in pushed)
+    assert len({(s.host_id, s.start_local.date()) for s in sessions}) == len(sessions)  # one a day per host
+    weekend = sum(s.start_local.weekday() >= 5 for s in sessions if s.slot == "prime")
+    assert weekend == 4  # both weekends' prime evenings are used
+
+
+def test_a_new_host_gets_county_slots_and_says_so(model) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan_sessions(model, ["A9"], NEXT, 7, sessions_per_week=2)
+    assert len(plan.sessions) == 2
+    for s in plan.sessions:
+        assert s.based_on == "county" and s.slot == "prime"
+        assert any("基于县域数据" in r.zh for r in s.reasons)
+        assert any("based on county data" in r.en for r in s.reasons)
+        assert s.expected_gmv_fen > 0 and s.gmv_low_fen < s.expected_gmv_fen < s.gmv_high_fen
+    # its demand is the county's average host, and wider than an established host's
+    own = planner.plan_sessions(model, ["A2"], NEXT, 7, sessions_per_week=2).sessions[0]
+    new = plan.sessions[0]
+    assert new.start_local == own.start_local
+    rel = lambda s: (s.gmv_high_fen - s.gmv_low_fen) / s.expected_gmv_fen  # noqa: E731
+    assert rel(new) > rel(own)
+
+
+def test_line_up_respects_supply_season_and_roles(model) -> None:  # type: ignore[no-untyped-def]
+    autumn = planner.plan_sessions(model, ["A1"], NEXT, 7, sessions_per_week=1).sessions[0]
+    roles = {i.product_id: i.role for i in autumn.items}
+    assert set(roles) == {"a-apple", "a-tea", "a-jam"}
+    assert roles["a-apple"] == "traffic"  # the most units
+    assert sorted(roles.values()) == ["profit", "profit", "traffic"]
+    winter = planner.plan_sessions(model, ["A1"], dt.date(2024, 12, 2), 7, sessions_per_week=1).sessions[0]
+    assert "a-apple" not in {i.product_id for i in winter.items}  # apples: August to November only
+    for i in autumn.items:
+        assert i.units_p50 <= i.units_p90 and i.units_p50 <= math.ceil(i.expected_units) + 1
+        assert any(r.zh and r.en for r in i.reasons)
+
+
+def test_stock_on_hand_caps_and_is_used_up(model) -> None:  # type: ignore[no-untyped-def]
+    free = planner.plan_sessions(model, ["A1"], NEXT, 14, sessions_per_week=3)
+    first = next(i for i in free.sessions[0].items if i.product_id == "a-apple")
+    stock = {"a-apple": first.units_p50 + 2, "a-jam": 0}
+    plan = planner.plan_sessions(model, ["A1"], NEXT, 14, sessions_per_week=3, stock=stock)
+    apples = [i for s in plan.sessions for i in s.items if i.product_id == "a-apple"]
+    assert all(i.product_id != "a-jam" for s in plan.sessions for i in s.items)
+    assert apples[0].units_to_prepare <= stock["a-apple"] and apples[0].stock_on_hand == stock["a-apple"]
+    assert any("现有库存" in r.zh for r in apples[0].reasons)
+    assert len(apples) < len(plan.sessions)  # the apples ran out before the last sessions
+    assert any("库存已被前几场用完" in r.zh for s in plan.sessions for r in s.reasons)
+
+
+def test_price_tests_put_their_test_price_on_a_session(model) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan_sessions(model, ["A1"], NEXT, 14, sessions_per_week=3)
+    tested = [i for s in plan.sessions for i in s.items if i.price_test]
+    for i in tested:
+        assert i.price_fen != i.list_price_fen or any("价格测试" in r.zh for r in i.reasons)
+    prices = {i.product_id: {x.price_fen for s in plan.sessions for x in s.items if x.product_id == i.product_id}
+              for s in plan.sessions for i in s.items}  # fmt: skip
+    for p, seen in prices.items():
+        has_test = any(i.price_test for s in plan.sessions for i in s.items if i.product_id == p)
+        assert (len(seen) > 1) == has_test, p
+
+
+def test_schedule_respects_busy_time_and_quotas() -> None:
+    day = dt.date(2024, 11, 1)
+    t = lambda h: dt.datetime.combine(day, dt.time(h))  # noqa: E731
+    cands = pl.DataFrame(
+        {
+            "host_id": ["x", "x", "y", "y"],
+            "county_id": ["c", "c", "c", "c"],
+            "day": [day] * 4,
+            "start_local": [t(19), t(22), t(19), t(14)],
+            "end_local": [t(21), t(23), t(21), t(16)],
+            "score": [10.0, 5.0, 9.0, 4.0],
+        }
+    )
+    picked = planner.schedule(cands, {"x": 1, "y": 1}, busy=[("c", t(18), t(20))])
+    got = {(h, a.hour) for h, a in picked.select("host_id", "start_local").iter_rows()}
+    assert got == {("x", 22), ("y", 14)}
+    assert all(picked["clash"].to_list())  # both were pushed off 19:00 by the busy session
+    free = planner.schedule(cands, {"x": 1, "y": 1})
+    assert {(h, a.hour) for h, a in free.select("host_id", "start_local").iter_rows()} == {("x", 19), ("y", 14)}
+    assert planner.schedule(cands, {"x": 0, "y": 0}).is_empty()
+
+
+def test_adjusting_moves_the_numbers_without_refitting(model) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan_sessions(model, ["A1", "A2"], NEXT, 7, sessions_per_week=2)
+    s = plan.sessions[0]
+    apple = next(i for i in s.items if i.product_id == "a-apple")
+    dearer = planner.adjust_session(model, s, prices_fen={"a-apple": apple.price_fen + 500})
+    new_apple = next(i for i in dearer.items if i.product_id == "a-apple")
+    assert new_apple.expected_units < apple.expected_units and new_apple.price_fen == apple.price_fen + 500
+    assert any("手动定价" in r.zh for r in new_apple.reasons)
+    morning = dt.datetime.combine(s.start_local.date(), dt.time(9))
+    moved = planner.adjust_session(model, s, start_local=morning, others=plan.sessions)
+    assert moved.slot == "morning" and moved.expected_gmv_fen < s.expected_gmv_fen and moved.plan_id == s.plan_id
+    fewer = planner.adjust_session(model, s, product_ids=["a-tea"])
+    assert [i.product_id for i in fewer.items] == ["a-tea"]
+    assert fewer.items[0].expected_units > next(i for i in s.items if i.product_id == "a-tea").expected_units
+    other = next(o for o in plan.sessions if o.host_id != s.host_id)
+    with pytest.raises(PlanError, match="冲突"):
+        planner.adjust_session(model, s, start_local=other.start_local, others=plan.sessions)
+    with pytest.raises(PlanError, match="not a product"):
+        planner.adjust_session(model, s, product_ids=["b-millet"])
+    assert planner.PlannedSession.from_dict(moved.as_dict()) == moved
+
+
+def test_csv_export_has_one_row_per_session_and_product(model) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan_sessions(model, ["A1"], NEXT, 7, sessions_per_week=2)
+    text = planner.to_csv(plan)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(rows[0]) == planner.CSV_COLUMNS
+    assert len(rows) == sum(len(s.items) for s in plan.sessions)
+    first = plan.sessions[0]
+    row = rows[0]
+    assert row["plan_id"] == first.plan_id and row["start_local"] == first.start_local.strftime("%Y-%m-%d %H:%M")
+    assert float(row["price_yuan"]) == first.items[0].price_fen / 100
+    assert row["title"] == first.items[0].title  # the comma inside the title survives quoting
+    assert plan.frame().height == len(rows)
+
+
+def test_ics_export_is_valid_rfc5545(model) -> None:  # type: ignore[no-untyped-def]
+    import icalendar
+
+    plan = planner.plan_sessions(model, ["A1", "A2"], NEXT, 7, sessions_per_week=2)
+    text = planner.to_ics(plan)
+    raw = text.encode("utf-8")
+    assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+    lines = raw.split(b"\r\n")[:-1]
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")  # folding never splits a character
+    assert any(line.startswith(b" ") for line in lines)  # long Chinese lines were folded
+    cal = icalendar.Calendar.from_ical(text)
+    events = [c for c in cal.walk() if c.name == "VEVENT"]
+    assert len(events) == len(plan.sessions)
+    for ev, s in zip(events, plan.sessions, strict=True):
+        assert str(ev["UID"]) == f"{s.plan_id}@livecommerce"
+        assert ev.decoded("DTSTART") == s.start_utc and ev.decoded("DTEND") == s.end_utc
+        assert s.items[0].title in str(ev["DESCRIPTION"]) and "\n" in str(ev["DESCRIPTION"])
+    assert "DTSTART:" in text and "Z\r\n" in text and "\\," in text  # UTC times, escaped comma
+    again = planner.to_ics(planner.plan_sessions(model, ["A1", "A2"], NEXT, 7, sessions_per_week=2))
+    assert [ln for ln in again.splitlines() if ln.startswith("UID")] == [
+        ln for ln in text.splitlines() if ln.startswith("UID")
+    ]  # stable UIDs: re-importing updates the same calendar entries
+    english = planner.to_ics(plan, "en")
+    assert "Expected GMV" in icalendar.Calendar.from_ical(english).walk("VEVENT")[0]["DESCRIPTION"]
+
+
+def test_fold_counts_octets_not_characters() -> None:
+    line = "DESCRIPTION:" + "苹" * 40  # 12 + 120 octets
+    folded = planner._fold(line)
+    parts = folded.encode("utf-8").split(b"\r\n")[:-1]
+    assert [len(p) <= 75 for p in parts] == [True] * len(parts) and len(parts) == 2
+    assert folded.replace("\r\n ", "").rstrip("\r\n") == line
+
+
+def test_bad_input_is_refused_with_reasons(model) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError, match="lacks column"):
+        planner.fit_demand(pl.DataFrame({"session_id": ["s"]}), HOSTS, PRODUCTS)
+    with pytest.raises(PlanError, match="days must be"):
+        planner.plan_sessions(model, ["A1"], NEXT, 0)
+    with pytest.raises(PlanError, match="unknown host"):
+        planner.plan_sessions(model, ["nobody"], NEXT, 7)
