@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from etl.attribution import reattributed
 from etl.extract import (
     KIND_ORDER,
     PENDING_KINDS,
@@ -47,6 +48,7 @@ from etl.load import (
     rows_written,
     sha256_of,
 )
+from etl.sessions import SESSION_KINDS, FileRefused, sessions_loaded
 from etl.validate import Prepared, Reject, prepared_batches
 from livecommerce.schemas import C
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
@@ -345,7 +347,24 @@ def _load_one(
                 assignments_applied(conn, assign)
             totals = UpsertResult()
             touched: dict[str, list[dt.datetime]] = {}
+            live_spans: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+            order_platforms: set[str] = set()
+            live_tables = [(t, r) for t, r in plan.tables if r.kind in SESSION_KINDS]
+            if live_tables:  # issue 5: sessions, minute logs, compass workbooks, schedules
+                live = sessions_loaded(
+                    conn, live_tables, run_id=run_id, now=now or dt.datetime.now(dt.UTC), assign=assign
+                )
+                report.rows_read += live.rows_read
+                _rejects_noted(conn, run_id, report, Prepared(pl.DataFrame(), live.rejects))
+                report.notes.extend(n for n in live.notes if n not in report.notes)
+                totals = totals + live.result
+                for plat, times in live.spans.items():
+                    if times:
+                        live_spans[plat] = (min(times), max(times))
+                        touched.setdefault(plat, []).extend(times)
             for table, reader in plan.tables:
+                if reader.kind in SESSION_KINDS:
+                    continue
                 known = None
                 if reader.kind in ("orders", "product_aliases") and reader.platform is None:
                     known = set(conn.execute(select(Product.__table__.c.product_id)).scalars())
@@ -373,6 +392,7 @@ def _load_one(
                         assign=assign,
                     )
                     if kind == "orders" and frame.height:
+                        order_platforms.update(frame[C.platform_id].unique().to_list())
                         for plat, part in frame.group_by(C.platform_id):
                             span = touched.setdefault(str(plat[0]), [])
                             paid = part[C.paid_at_utc] if C.paid_at_utc in part.columns else part[C.created_at_utc]
@@ -384,6 +404,9 @@ def _load_one(
                         progress(path, report.rows_read, None)
             for platform in touched:
                 pending_after_sales_applied(conn, platform, run_id)
+            # issue 5: lines whose attribution the file may have changed (etl.attribution)
+            for plat, times in reattributed(conn, run_id=run_id, platforms=order_platforms, spans=live_spans).items():
+                touched.setdefault(plat, []).extend(times)
             report.inserted, report.updated, report.unchanged = totals.inserted, totals.updated, totals.unchanged
             report.rejected = len({r.line for r in report.rejects if r.path == path}) + len(
                 {(r.path, r.line) for r in report.rejects if r.path != path}
@@ -408,7 +431,7 @@ def _load_one(
     except _DryRun:
         report.status = "dry_run"
         report.run_id = None
-    except (MappingError, LoadRefused) as exc:
+    except (MappingError, LoadRefused, FileRefused) as exc:
         report.status, report.message = "refused", str(exc)
     except Exception as exc:
         report.status = "failed"

@@ -22,6 +22,7 @@ from sqlalchemy import case, func, literal_column, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from etl.attribution import attributed_frame
 from etl.validate import Reject
 from livecommerce.schemas import C
 from livecommerce.warehouse.tables import (
@@ -431,6 +432,8 @@ def _orders_written(
 ) -> UpsertResult:
     frame = _product_ids(conn, frame, platform, assign)
     _hosts_registered(conn, frame, platform, assign)
+    if not assign.host_id:  # issue 5: new lines are written with their attribution (etl.attribution)
+        frame = attributed_frame(conn, frame, platform)
     extra = [
         pl.lit(run_id).alias("first_run_id"),
         pl.lit(run_id).alias("last_run_id"),

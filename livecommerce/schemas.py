@@ -190,6 +190,8 @@ REJECT_CODES: Final[dict[str, str]] = {
     "ends_before_start": "end time is before start time / 结束时间早于开始时间",
     "summary_row": "a total row (合计/总计/整体), not data; skipped / 合计行，非数据，已跳过",
     "bad_value": "value cannot be read / 无法识别的值",
+    "overlapping_shift": "a host's shift overlaps or contradicts another shift of the same host / "
+    "同一主播的班次重叠或矛盾",
 }
 
 #: defect kind injected by ``livecommerce sample generate --defects`` -> expected reject code

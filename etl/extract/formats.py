@@ -252,14 +252,34 @@ register(
     )
 )
 
-# --- live-session files (issue 5): recognised so that they are skipped with a clear word ------
+# --- live sessions (issue 5) ----------------------------------------------------------------
+# Host schedules (排班表), long form: one row per shift. 下播时间 before 上播时间 ends the next day.
 register(
     Reader(
         "schedule",
         "schedule",
         None,
-        {"date": ("日期",), "start": ("上播时间",), "end": ("下播时间",), "host": ("主播姓名", "主播")},
+        {
+            "date": ("日期", "直播日期", "排班日期"),
+            "start": ("上播时间", "开播时间", "开始时间"),
+            "end": ("下播时间", "关播时间", "结束时间"),
+            "host": ("主播姓名", "主播", "主播昵称"),
+            "controller": ("场控姓名", "场控"),
+            "platform_name": ("平台", "直播平台"),
+            "note": ("备注",),
+        },
         ("date", "start", "end", "host"),
+    )
+)
+# Wide form: one row per time slot (20:00-23:00), one column per day (9月1日, 2024-09-01, 1日, 1),
+# cells with a host, a combo (A+B) or 断播; days without a year take it from a title row or the file name.
+register(
+    Reader(
+        "schedule_wide",
+        "schedule_wide",
+        None,
+        {"slot": ("时段", "时间段", "直播时段", "上播时段", "班次"), "platform_name": ("平台", "直播平台")},
+        ("slot",),
     )
 )
 register(
@@ -267,8 +287,90 @@ register(
         "session_log",
         "session_log",
         None,
-        {C.platform_id: ("platform_id",), C.session_id: ("session_id",), "event": ("event", "type"), "ts": ("ts",)},
+        {C.platform_id: ("platform_id",), C.session_id: ("session_id",), "event": ("event", "type"), "ts": ("ts_utc",)},
         (C.session_id, "event"),
         tz="UTC",
+    )
+)
+# Douyin compass (抖音电商罗盘) single-session workbook: four sheets told apart by their headers.
+register(
+    Reader(
+        "douyin_compass_info",
+        "compass",
+        "douyin",
+        {
+            C.session_id: ("直播间ID", "直播ID", "场次ID", "直播场次ID", "房间ID"),
+            "host_name": ("主播昵称", "达人昵称", "账号昵称", "抖音昵称", "主播"),
+            C.platform_host_id: ("抖音号", "达人ID", "主播ID", "抖音ID"),
+            C.title: ("直播标题", "直播间标题", "标题"),
+            C.started_at_utc: ("开播时间", "直播开始时间", "开始时间"),
+            C.ended_at_utc: ("下播时间", "关播时间", "直播结束时间", "结束时间"),
+            "duration": ("直播时长",),
+            "reported_gmv_fen": ("直播间用户支付金额", "用户支付金额", "直播间成交金额"),
+            "gpm_fen": ("千次观看用户支付金额", "千次观看成交金额"),
+            "reported_buyers": ("直播间成交人数", "成交人数"),
+        },
+        (C.started_at_utc, "reported_gmv_fen"),
+    )
+)
+register(
+    Reader(
+        "douyin_compass_overview",
+        "compass",
+        "douyin",
+        {
+            "viewers": ("直播间观看人数", "观看人数"),
+            "views": ("直播间观看次数", "观看次数"),
+            "peak_online": ("最高在线人数", "在线人数峰值", "最高在线"),
+            "avg_online": ("平均在线人数", "平均在线"),
+            "avg_watch": ("人均观看时长", "平均观看时长"),
+            "new_followers": ("新增粉丝数", "新增粉丝", "新加关注"),
+            "likes": ("点赞次数", "点赞数"),
+            "comments": ("评论次数", "评论数"),
+            "interacting_viewers": ("互动人数",),
+            "product_exposed_viewers": ("商品曝光人数",),
+            "product_clickers": ("商品点击人数",),
+            "watch_to_order": ("直播间观看-成交率(人数)", "观看-成交率(人数)"),
+            "click_to_order": ("直播间商品点击-成交率(人数)", "商品点击-成交率(人数)"),
+            "exposure_to_view": ("直播间曝光-观看率(人数)", "曝光-观看率(人数)"),
+        },
+        ("viewers", "avg_watch"),
+    )
+)
+register(
+    Reader(
+        "douyin_compass_channels",
+        "compass",
+        "douyin",
+        {
+            "channel": ("渠道名称", "流量渠道", "渠道"),
+            "viewers": ("观看人数", "直播间观看人数"),
+            "views": ("观看次数", "直播间观看次数"),
+            "share": ("观看人数占比", "占比"),
+            "gmv_fen": ("成交金额", "用户支付金额", "直播间成交金额"),
+        },
+        ("channel", "viewers"),
+    )
+)
+register(
+    Reader(
+        "douyin_compass_products",
+        "compass",
+        "douyin",
+        {
+            "platform_product_id": ("商品ID",),
+            C.title: ("商品名称", "商品标题", "商品"),
+            "sku": ("SKU", "SKU名称", "sku规格", "规格", "商品规格"),
+            "price_fen": ("商品价格", "直播价", "价格", "售价"),
+            "exposed_viewers": ("商品曝光人数", "曝光人数"),
+            "clickers": ("商品点击人数", "点击人数"),
+            "orders": ("成交订单数", "订单数"),
+            "units": ("成交件数", "成交商品件数", "销量"),
+            "gmv_fen": ("成交金额", "用户支付金额", "直播间成交金额"),
+            "explain_seconds": ("讲解时长",),
+            C.explain_start_utc: ("讲解开始时间", "首次讲解时间"),
+            C.explain_end_utc: ("讲解结束时间",),
+        },
+        (C.title, "gmv_fen", "clickers"),
     )
 )
