@@ -1,13 +1,17 @@
 """``livecommerce serve`` and ``livecommerce demo``: start the dashboard; build the sample world first.
 
 ``serve`` runs the dashboard on the configured warehouse (Dash's development server, or waitress
-with ``--prod``). ``demo`` is the newcomer's first command: it loads ``sample_data/`` with the same
-ETL as ``livecommerce etl load`` (files already loaded are skipped by the ETL's manifest), runs the
-forecasts once, then serves the dashboard and prints its URL.
+with ``--prod``), with logins: it refuses to start without ``LIVECOMMERCE_SECRET_KEY``. ``demo`` is
+the newcomer's first command: it loads ``sample_data/`` with the same ETL as ``livecommerce etl
+load`` (files already loaded are skipped by the ETL's manifest), runs the forecasts once, seeds one
+demo user per role with fresh passwords and prints their logins, then serves the dashboard (with a
+random secret key unless one is set) and prints its URL.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +26,19 @@ _HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Add
 _PORT = click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 
 
-def _serve(app: AppContext, host: str, port: int, prod: bool) -> None:
+def _serve(app: AppContext, host: str, port: int, prod: bool, *, demo: bool = False) -> None:
     from livecommerce.dashboard import create_app
 
-    dash_app = create_app(app.settings, app.engine)
+    settings = app.settings
+    if not settings.secret_key:
+        if not demo:
+            raise click.ClickException(
+                "LIVECOMMERCE_SECRET_KEY is not set: the dashboard signs login sessions with it. Set it to a "
+                "long random string (python -c 'import secrets; print(secrets.token_urlsafe(48))') and keep it "
+                "secret / 未设置 LIVECOMMERCE_SECRET_KEY：请设置为一段足够长的随机字符串后再启动"
+            )
+        settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(48))  # demo: sessions end on exit
+    dash_app = create_app(settings, app.engine, login=True)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"dashboard / 看板: {url}  (Ctrl+C to stop / 按 Ctrl+C 停止)", err=True)
     if prod:
@@ -55,6 +68,37 @@ def _loaded(app: AppContext, folder: Path) -> dict[str, Any]:
     for r in reports:
         by_status.setdefault(r.status, []).append(Path(r.path).name)
     return {"files": by_status, "rows": sum(r.inserted + r.updated for r in reports)}
+
+
+#: the demo's users: (username, role); the streamer gets the first host of a county, the envoy its county
+DEMO_USERS = (
+    ("demo-streamer", "streamer"),
+    ("demo-envoy", "envoy"),
+    ("demo-analyst", "analyst"),
+    ("demo-admin", "admin"),
+)
+
+
+def _demo_users(app: AppContext) -> list[dict[str, Any]]:
+    """Create (or give new passwords to) one demo user per role; return their logins."""
+    from livecommerce import auth, queries
+
+    hosts = queries.directory(app.engine, queries.Scope.everything())["hosts"]
+    placed = [r for r in hosts.iter_rows(named=True) if r["county_id"]] if hosts.height else []
+    if not placed:
+        return []
+    host, county = placed[0]["host_id"], placed[0]["county_id"]
+    logins = []
+    for username, role in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        bindings = {"streamer": {"hosts": [host]}, "envoy": {"counties": [county]}}.get(role, {})
+        if auth.user_by_name(app.engine, username) is None:
+            auth.add_user(app.engine, username, password, role, **bindings)
+        else:
+            auth.set_password(app.engine, username, password)
+        sees = host if role == "streamer" else county if role == "envoy" else "all / 全部"
+        logins.append({"username": username, "password": password, "role": role, "sees": sees})
+    return logins
 
 
 def _forecasts(app: AppContext) -> str:
@@ -105,10 +149,15 @@ def demo(app: AppContext, host: str, port: int, folder: Path | None, no_forecast
     if not no_forecast:
         click.echo("forecasting / 预测中…", err=True)
         click.echo(_forecasts(app), err=True)
+    logins = _demo_users(app)
+    if logins:
+        click.echo("demo logins / 演示账号 (new passwords each run / 每次运行重新生成密码):", err=True)
+        for u in logins:
+            click.echo(f"  {u['username']:<14} {u['password']:<14} {u['role']:<9} sees / 可见: {u['sees']}", err=True)
     if no_serve:
         click.echo(f"ready / 就绪: livecommerce serve --port {port}", err=True)
         return
-    _serve(app, host, port, prod=True)
+    _serve(app, host, port, prod=True, demo=True)
 
 
 serve.callback.no_json = True  # type: ignore[union-attr]  # starts a server, reports nothing

@@ -1,33 +1,59 @@
 """The dashboard: a multi-page Dash app over :mod:`livecommerce.queries`.
 
->>> app = create_app()            # the configured warehouse (LIVECOMMERCE_DB_URL)
+>>> app = create_app()            # the configured warehouse (LIVECOMMERCE_DB_URL), login required
 >>> app.server                    # the Flask app, for any WSGI server
 
 Pages (``pages/``) lay out, callbacks (``callbacks/``) glue, ``queries`` and the pure builders in
 ``figures`` and ``hints`` compute. Pages are registered explicitly from ``pages.PAGES``; the frame
 (navigation, language switch, filter bar) is built once from the page registry.
+
+With login (issue 11; ``docs/security.md``): Flask-Login on the Dash server (``pages/login.py``),
+the user's role and scope read from the warehouse on every request, one :class:`Scope` per request
+handed to every ``queries`` call (and, on PostgreSQL, to the row-level security policies), every
+callback checked by :class:`callbacks._wiring.Guard`, and the read-only JSON API
+(:mod:`livecommerce.api`) under ``/api/v1/``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import dash
+import flask
 from dash import dcc, html
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.engine import Engine
 
+from livecommerce import auth
 from livecommerce.config import Settings, load_settings
 from livecommerce.dashboard import ids
 from livecommerce.dashboard.callbacks import register_all
+from livecommerce.dashboard.callbacks._wiring import GUARD, Guard
 from livecommerce.dashboard.components import filter_bar, text
 from livecommerce.dashboard.data import UPLOAD_MAX_BYTES, Source
 from livecommerce.dashboard.i18n import request_language, t
 from livecommerce.dashboard.pages import PAGES
+from livecommerce.dashboard.pages import login as login_page
 from livecommerce.scope import Scope
 
-__all__ = ["DEFAULT_DAYS", "create_app", "default_dates"]
+__all__ = ["ADMIN_PATHS", "DEFAULT_DAYS", "MissingSecretKey", "create_app", "default_dates"]
+
+#: pages only admins may open (the Data page uploads exports and lists every ingest run)
+ADMIN_PATHS: tuple[str, ...] = ("/data",)
+#: paths anyone may request without logging in (the JSON API checks its own tokens)
+_PUBLIC_PREFIXES = ("/assets/", "/api/")
+_PUBLIC_PATHS = (login_page.PATH, login_page.LOGOUT_PATH, "/_favicon.ico", "/favicon.ico")
+
+
+class MissingSecretKey(RuntimeError):
+    """The dashboard was asked to serve logins without ``LIVECOMMERCE_SECRET_KEY``."""
+
 
 #: the frame's default date range: this many days ending on the last day with orders
 DEFAULT_DAYS = 30
@@ -45,6 +71,39 @@ def default_dates(source: Source) -> tuple[dt.date | None, dt.date | None]:
     return end - dt.timedelta(days=DEFAULT_DAYS - 1), end  # type: ignore[operator]
 
 
+def _with_login() -> bool:
+    return flask.has_app_context() and flask.current_app.extensions.get(GUARD) is not None
+
+
+def _may_open(path: str) -> bool:
+    if path not in ADMIN_PATHS or not _with_login():
+        return True
+    user = login_page.request_user()
+    return user is not None and user.is_admin
+
+
+def _user_box(lang: str) -> html.Div | None:
+    """Return who is logged in (name and role, as text) with the logout form; None without login."""
+    user = login_page.request_user() if _with_login() else None
+    if user is None:
+        return None
+    return html.Div(
+        [
+            html.Span(f"{user.display_name or user.username} · {t('role_' + user.role, lang)}", id="whoami"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name=login_page.CSRF_FIELD, value=login_page.csrf_token()),
+                    html.Button(t("logout", lang), type="submit", id="logout-submit"),
+                ],
+                method="post",
+                action=login_page.LOGOUT_PATH,
+                className="logout",
+            ),
+        ],
+        className="user",
+    )
+
+
 def _frame(source: Source) -> html.Div:
     """Return the frame around the pages, laid out per visit (language and default dates are fresh)."""
     lang = request_language()
@@ -52,6 +111,7 @@ def _frame(source: Source) -> html.Div:
     nav = [
         dcc.Link(text(page["name"], lang), href=page["relative_path"], className="nav-link")
         for page in dash.page_registry.values()
+        if _may_open(page["path"])
     ]
     return html.Div(
         [
@@ -68,6 +128,7 @@ def _frame(source: Source) -> html.Div:
                                 inline=True,
                                 className="lang",
                             ),
+                            _user_box(lang),
                         ],
                         className="topline",
                     ),
@@ -81,20 +142,51 @@ def _frame(source: Source) -> html.Div:
     )
 
 
+def _page_layout(page: ModuleType, source: Source, **query: Any) -> Any:
+    """Return ``page``'s layout, or a note for a non-admin opening an admin-only page."""
+    if not _may_open(page.PATH):
+        return html.Div(text("admins_only", request_language(), html.P), className="page")
+    return page.layout(source, **query)
+
+
+def _wants_login(settings: Settings, engine: Engine | None, login: bool | None) -> bool:
+    if login is not None:
+        return login
+    return bool(settings.secret_key) or engine is None
+
+
 def create_app(
     settings: Settings | None = None,
     engine: Engine | None = None,
     *,
     scope_of_request: Callable[[], Scope] | None = None,
+    login: bool | None = None,
+    throttle: auth.LoginThrottle | None = None,
 ) -> dash.Dash:
     """Return the dashboard as a Dash app reading ``engine`` (default: the warehouse of ``settings``,
-    default: the environment's). ``scope_of_request`` returns what the current request may see
-    (default: everything; the access layer passes the logged-in user's). ``app.server`` is the Flask app."""
+    default: the environment's); ``app.server`` is the Flask app, with the JSON API under ``/api/v1/``.
+
+    ``login=True``: users log in (``/login``); each request sees its user's scope, read from the
+    warehouse; needs ``settings.secret_key`` (:class:`MissingSecretKey` otherwise). ``login=False``:
+    no login; each request sees ``scope_of_request()`` (default: everything) — for tests and
+    embedding. ``login=None`` (default): login when the settings carry a secret key or no engine is
+    given (a deployment, ``python app.py``); without login when an engine is passed and there is no
+    secret key. ``throttle`` counts failed logins (default: 5 per username, 20 per address, 5 minutes).
+    """
     settings = settings or load_settings()
+    with_login = _wants_login(settings, engine, login)
+    if with_login and not settings.secret_key:
+        raise MissingSecretKey(
+            "set LIVECOMMERCE_SECRET_KEY (a long random string, e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`) before serving the dashboard with logins / "
+            "启动带登录的看板前请设置 LIVECOMMERCE_SECRET_KEY（一段足够长的随机字符串）"
+        )
     if engine is None:
         from livecommerce.warehouse import connect
 
         engine = connect(settings=settings)
+    if with_login:
+        scope_of_request = _request_scope
     source = Source(engine, settings, scope_of_request) if scope_of_request else Source(engine, settings)
     app = dash.Dash(
         __name__,
@@ -113,8 +205,88 @@ def create_app(
             name=page.NAME,
             order=page.ORDER,
             title=t(page.NAME, "zh"),
-            layout=functools.partial(page.layout, source),
+            layout=functools.partial(_page_layout, page, source),
         )
     app.layout = functools.partial(_frame, source)
     register_all(app, source)
+    if with_login:
+        _secure(app.server, source, throttle or auth.LoginThrottle())
+    from livecommerce.api import register as register_api
+
+    register_api(app.server, source.engine)
     return app
+
+
+def _request_scope() -> Scope:
+    """Return the scope of the logged-in user of the current request (nothing outside a request)."""
+    if not flask.has_request_context():
+        return Scope()
+    scope = flask.g.get("scope")
+    return scope if isinstance(scope, Scope) else Scope()
+
+
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        """Return True when configured so or when the current request is HTTPS."""
+        configured = bool(app.config.get("SESSION_COOKIE_SECURE"))
+        return configured or (flask.has_request_context() and flask.request.is_secure)
+
+
+def _json_error(status: int, error: str, message: str) -> flask.Response:
+    return flask.Response(json.dumps({"error": error, "message": message}), status=status, mimetype="application/json")
+
+
+def _secure(server: flask.Flask, source: Source, throttle: auth.LoginThrottle) -> None:
+    """Add logins, the per-request scope, the callback guard and the security headers to ``server``."""
+    engine = source.engine
+    server.secret_key = source.settings.secret_key
+    server.config.update(
+        SESSION_COOKIE_NAME="livecommerce_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+    )
+    server.session_interface = _SessionCookies()
+    login_page.register(server, engine, throttle)
+    server.extensions[GUARD] = Guard(engine, login_page.request_user, login_page.client_ip)
+    auth.install_scope_guard(engine)
+
+    @server.before_request
+    def _gate() -> Any:
+        request = flask.request
+        path = request.path
+        if request.method == "POST" and path.startswith("/_dash-"):
+            if not request.is_json:  # callbacks are JSON only: no HTML form can post to them
+                return _json_error(415, "json_only", "callbacks take JSON only / 回调只接受 JSON")
+            origin = request.headers.get("Origin")
+            if origin and urlsplit(origin).netloc != request.host:
+                auth.audit(engine, "denied", ip=login_page.client_ip(), target=f"cross-origin {origin[:100]}")
+                return _json_error(403, "cross_origin", "cross-origin request refused / 拒绝跨站请求")
+        if path in _PUBLIC_PATHS or path.startswith(_PUBLIC_PREFIXES):
+            return None
+        user = login_page.request_user()
+        if user is None:
+            if path.startswith("/_"):
+                return _json_error(401, "unauthenticated", "log in first / 请先登录")
+            return flask.redirect(f"{login_page.PATH}?next={quote(request.full_path.rstrip('?'))}")
+        flask.g.user = user
+        flask.g.scope = auth.scope_for(user)
+        flask.g.scope_token = auth.bind_scope(flask.g.scope)
+        return None
+
+    @server.after_request
+    def _headers(response: flask.Response) -> flask.Response:
+        for name in [h for h in response.headers.keys() if h.lower().startswith("access-control-")]:
+            del response.headers[name]  # no CORS: the dashboard and the API answer their own origin only
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @server.teardown_request
+    def _release(_exc: BaseException | None) -> None:
+        token = flask.g.pop("scope_token", None)
+        if token is not None:
+            auth.release_scope(token)

@@ -180,6 +180,25 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_metric": ("指标", "Metric"),
     "col_refund_fen": ("退款金额", "Refunded"),
     "col_refunded_lines": ("退款行数", "Refunded lines"),
+    # login and access (issue 11)
+    "login_title": ("登录", "Log in"),
+    "login_username": ("用户名", "Username"),
+    "login_password": ("密码", "Password"),
+    "login_submit": ("登录", "Log in"),
+    "login_failed": ("用户名或密码错误。", "Wrong username or password."),
+    "login_throttled": (
+        "尝试次数过多，请 {seconds} 秒后再试。",
+        "Too many attempts: try again in {seconds} seconds.",
+    ),
+    "login_expired": ("表单已过期，请重新提交。", "The form expired: please submit it again."),
+    "logout": ("退出", "Log out"),
+    "logout_title": ("退出登录", "Log out"),
+    "logged_out": ("已退出登录。", "You are logged out."),
+    "role_streamer": ("主播", "streamer"),
+    "role_envoy": ("特派员", "envoy"),
+    "role_analyst": ("分析师", "analyst"),
+    "role_admin": ("管理员", "admin"),
+    "admins_only": ("仅管理员可用此页面。", "Only admins can use this page."),
 }
 
 _WEEKDAYS = (
