@@ -830,7 +830,7 @@ def demand_history(
                 func.sum(_RS.c.live_minutes).label("live_minutes"),
             )
             .join(h, h.c.host_id == _RS.c.host_id)
-            .where(*_period(_RS.c.day, f))
+            .where(_session_scope(v), h.c.county_id.is_not(None), *_period(_RS.c.day, f))  # sessions in scope
             .group_by(h.c.county_id, _RS.c.day),
         )
         counties = _frame(conn, select(p.c.product_id.label("unique_id"), p.c.county_id))

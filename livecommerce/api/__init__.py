@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 
 from livecommerce import auth, queries
 from livecommerce.queries import Filters
+from livecommerce.schemas import PLATFORMS
 from livecommerce.scope import Scope
 
 __all__ = ["PREFIX", "ApiError", "blueprint", "csv_body", "register"]
@@ -101,8 +102,8 @@ def _filters() -> Filters:
     if start and end and start > end:
         raise ApiError(400, "bad_request", "from is after to / 开始日期晚于结束日期")
     platform = flask.request.args.get("platform") or None
-    if platform is not None and len(platform) > 32:
-        raise ApiError(400, "bad_request", "platform: at most 32 characters / 平台名过长")
+    if platform is not None and platform not in PLATFORMS:
+        raise ApiError(400, "bad_request", f"platform must be one of {', '.join(PLATFORMS)} / 平台无效")
     return Filters(start, end, platform)
 
 
