@@ -1165,6 +1165,12 @@ def _day_columns(table: RawTable, context: str) -> dict[int, dt.date]:
     year_only = re.search(r"(20\d{2})\s*年?", unicodedata.normalize("NFKC", context))
     year = int(ym.group(1)) if ym else (int(year_only.group(1)) if year_only else None)
     month = int(ym.group(2)) if ym else None
+    if year is None:  # a fully dated column names the year of the others
+        for cell in table.header:
+            m = re.match(r"(20\d{2})[-/年.]\d{1,2}[-/月.]\d{1,2}", unicodedata.normalize("NFKC", cell or "").strip())
+            if m:
+                year = int(m.group(1))
+                break
     days: dict[int, dt.date] = {}
     for i, cell in enumerate(table.header):
         text = unicodedata.normalize("NFKC", cell or "").strip()

@@ -155,57 +155,19 @@ SAMPLE_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 
 def _sessions_seeded(engine: Engine, root: str) -> None:
-    """Load the sample world's sessions, minute curves and explain windows, and credit each order
-    with its session's host — only while the ETL does not do it yet (issue 5); then rebuild rollups."""
-    import datetime as dt
-    import json
+    """Make sure the sample world's sessions, minute curves and explain windows are loaded, and the
+    orders attributed to them. Since issue 5 the ETL does this when it loads ``canonical/`` (this is
+    then a no-op); a warehouse loaded without the session files gets them through the ETL here."""
+    from sqlalchemy import func, select
 
-    import polars as pl
-    from sqlalchemy import func, select, update
+    from etl.jobs import load_paths
+    from livecommerce.warehouse.tables import LiveSession
 
-    from livecommerce.warehouse import upsert
-    from livecommerce.warehouse.rollups import refresh_all
-    from livecommerce.warehouse.tables import LiveSession, OrderLine, SessionMinute, SessionProduct
-
-    ls = LiveSession.__table__
-    with engine.begin() as conn:
-        if conn.execute(select(func.count()).select_from(ls)).scalar():
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(LiveSession.__table__)).scalar():
             return
-        sessions = pl.read_csv(os.path.join(root, "canonical", "sessions.csv"), infer_schema_length=None)
-        sessions = sessions.with_columns(
-            pl.col("started_at_utc", "ended_at_utc").str.to_datetime(time_zone="UTC"),
-            pl.lit("canonical").alias("source"),
-        )
-        upsert(conn, ls, sessions.to_dicts())
-        minutes, explains, open_explains = [], [], {}
-        with open(os.path.join(root, "canonical", "session_log.jsonl"), encoding="utf-8") as fh:
-            for line in fh:
-                ev = json.loads(line)
-                when = dt.datetime.fromisoformat(ev["ts_utc"].replace("Z", "+00:00"))
-                key = (ev["platform_id"], ev["session_id"])
-                if ev["event"] == "minute":
-                    minutes.append(
-                        {"platform_id": key[0], "session_id": key[1], "minute_utc": when.replace(second=0)}
-                        | {k: ev[k] for k in ("online", "entries", "exits", "likes", "comments", "follows")}
-                    )
-                elif ev["event"] == "explain_start":
-                    open_explains[(*key, ev["product_id"])] = (when, ev.get("price_fen"))
-                elif ev["event"] == "explain_stop" and (*key, ev["product_id"]) in open_explains:
-                    start, price = open_explains.pop((*key, ev["product_id"]))
-                    explains.append(
-                        {"platform_id": key[0], "session_id": key[1], "product_id": ev["product_id"]}
-                        | {"explain_start_utc": start, "explain_end_utc": when, "price_fen": price}
-                    )
-        upsert(conn, SessionMinute.__table__, minutes)
-        upsert(conn, SessionProduct.__table__, explains)
-        ol = OrderLine.__table__
-        host = (
-            select(ls.c.host_id)
-            .where(ls.c.platform_id == ol.c.platform_id, ls.c.session_id == ol.c.session_id)
-            .scalar_subquery()
-        )
-        conn.execute(update(ol).where(ol.c.session_id.is_not(None), ol.c.host_id.is_(None)).values(host_id=host))
-        refresh_all(conn)
+    canonical = os.path.join(root, "canonical")
+    load_paths(engine, [os.path.join(canonical, "sessions.csv"), os.path.join(canonical, "session_log.jsonl")])
 
 
 @pytest.fixture(scope="session")

@@ -265,8 +265,12 @@ def _typed_tables(path: Path, suffix: str) -> list[RawTable]:
 
         encoding = None
     else:
-        first = pl.read_ndjson(path, n_rows=1000, infer_schema_length=1000)
-        header = list(first.columns)
+        try:
+            header = list(pl.read_ndjson(path, n_rows=1000, infer_schema_length=1000).columns)
+        except pl.exceptions.PolarsError:
+            # a line that is no JSON object: name the columns from the lines that are (a reader that
+            # reads line by line, like the session log's, then reports the bad line; others refuse the file)
+            header = _ndjson_keys(path)
 
         def scan() -> pl.LazyFrame:
             return pl.scan_ndjson(path, infer_schema_length=1000)
@@ -293,6 +297,22 @@ def _typed_tables(path: Path, suffix: str) -> list[RawTable]:
     # a JSON-lines file has no header line: line n holds record n, shown as line n; Parquet rows
     # are numbered the same way (header counted as line 1 for CSV-like numbering)
     return [RawTable(path, None, encoding, header, 1, batches)]
+
+
+def _ndjson_keys(path: Path, lines: int = 1000) -> list[str]:
+    """Return the keys of the JSON objects among the first ``lines`` lines, in first-seen order."""
+    import json
+
+    keys: dict[str, None] = {}
+    with path.open("r", encoding="utf-8-sig") as fh:
+        for _, text in zip(range(lines), fh, strict=False):
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(doc, dict):
+                keys.update(dict.fromkeys(doc))
+    return list(keys)
 
 
 def open_tables(path: Path, known: set[str]) -> list[RawTable]:
