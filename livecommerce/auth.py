@@ -33,7 +33,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,8 @@ from livecommerce.warehouse.tables import (
     AuditLog,
     County,
     Host,
+    LiveSession,
+    Product,
 )
 from livecommerce.warehouse.upsert import upsert
 
@@ -66,11 +68,14 @@ __all__ = [
     "audit_count",
     "audit_log",
     "authenticate",
+    "bind_scope",
     "bound_scope",
     "create_token",
     "enable_row_security",
     "hash_password",
     "install_scope_guard",
+    "out_of_scope",
+    "release_scope",
     "remove_user",
     "revoke_token",
     "scope_for",
@@ -376,6 +381,64 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     return user_by_id(engine, row["user_id"])
 
 
+# --- which ids a scope may name --------------------------------------------------------------
+
+
+def out_of_scope(
+    engine: Engine,
+    scope: Scope,
+    *,
+    hosts: Iterable[str] = (),
+    counties: Iterable[str] = (),
+    products: Iterable[str] = (),
+    sessions: Iterable[str] = (),
+) -> dict[str, list[str]]:
+    """Return, per kind (``host``, ``county``, ``product``, ``session``), the given ids that name data in
+    the warehouse which ``scope`` may not see; empty when every id is allowed. Ids the warehouse does
+    not know name no data and are not listed. A scope sees its hosts and the hosts of its counties,
+    its counties and the counties of its hosts, the products of its counties, and the sessions of the
+    hosts it sees (``platform:session_id``) — what ``queries.directory`` offers it."""
+    if scope.all_data:
+        return {}
+    wanted = {
+        "host": sorted({h for h in hosts if isinstance(h, str)}),
+        "county": sorted({c for c in counties if isinstance(c, str)}),
+        "product": sorted({p for p in products if isinstance(p, str)}),
+        "session": sorted({s for s in sessions if isinstance(s, str) and ":" in s}),
+    }
+    if not any(wanted.values()):
+        return {}
+    h, c, p, ls = Host.__table__, County.__table__, Product.__table__, LiveSession.__table__
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        seen_hosts = set(scope.host_ids)
+        if scope.county_ids:
+            seen_hosts |= set(conn.execute(select(h.c.host_id).where(h.c.county_id.in_(scope.county_ids))).scalars())
+        if wanted["host"]:
+            known = set(conn.execute(select(h.c.host_id).where(h.c.host_id.in_(wanted["host"]))).scalars())
+            out["host"] = sorted(known - seen_hosts)
+        if wanted["county"]:
+            seen = set(scope.county_ids)
+            if scope.host_ids:
+                seen |= set(conn.execute(select(h.c.county_id).where(h.c.host_id.in_(scope.host_ids))).scalars())
+            known = set(conn.execute(select(c.c.county_id).where(c.c.county_id.in_(wanted["county"]))).scalars())
+            out["county"] = sorted(known - seen)
+        if wanted["product"]:
+            rows = conn.execute(select(p.c.product_id, p.c.county_id).where(p.c.product_id.in_(wanted["product"])))
+            out["product"] = sorted(pid for pid, county in rows if county not in scope.county_ids)
+        if wanted["session"]:
+            keys = {tuple(k.split(":", 1)) for k in wanted["session"]}
+            rows = conn.execute(
+                select(ls.c.platform_id, ls.c.session_id, ls.c.host_id).where(
+                    ls.c.session_id.in_(sorted({sid for _, sid in keys}))
+                )
+            )
+            out["session"] = sorted(
+                f"{pf}:{sid}" for pf, sid, host in rows if (pf, sid) in keys and host not in seen_hosts
+            )
+    return {kind: found for kind, found in out.items() if found}
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 
@@ -668,6 +731,17 @@ def scope_settings(scope: Scope | None) -> dict[str, str]:
 
 _REQUEST_SCOPE: ContextVar[Scope | None] = ContextVar("livecommerce_request_scope", default=None)
 _GUARDED: set[int] = set()
+
+
+def bind_scope(scope: Scope) -> Token[Scope | None]:
+    """Bind ``scope`` to the current context (a request) and return the token :func:`release_scope` takes."""
+    return _REQUEST_SCOPE.set(scope)
+
+
+def release_scope(token: Token[Scope | None]) -> None:
+    """Undo :func:`bind_scope` (at the end of the request)."""
+    with contextlib.suppress(ValueError):  # a token from another context: nothing of ours to undo
+        _REQUEST_SCOPE.reset(token)
 
 
 @contextlib.contextmanager
