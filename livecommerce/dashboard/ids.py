@@ -72,6 +72,28 @@ DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_RESULT = "data-upload-result"
 
 
+# --- plan (issue 10) ------------------------------------------------------------------------
+PLAN_COUNTY = "plan-county"
+PLAN_HOST = "plan-host"
+PLAN_START = "plan-start"
+PLAN_DAYS = "plan-days"
+PLAN_BUILD = "plan-build"
+PLAN_DATA = "plan-data"
+PLAN_MESSAGE = "plan-message"
+PLAN_SESSIONS = "plan-sessions"
+PLAN_SESSION_PICK = "plan-session-pick"
+PLAN_EDIT_START = "plan-edit-start"
+PLAN_EDIT_PRODUCTS = "plan-edit-products"
+PLAN_ITEMS = "plan-items"
+PLAN_APPLY = "plan-apply"
+PLAN_EXPECTED = "plan-expected"
+PLAN_REASONS = "plan-reasons"
+PLAN_SAVE = "plan-save"
+PLAN_SAVED = "plan-saved"
+PLAN_SAVED_PICK = "plan-saved-pick"
+PLAN_ACTUAL = "plan-actual"
+
+
 def text(key: str) -> dict[str, str]:
     """Return the pattern-matching id of a translated text node showing string ``key``."""
     return {"type": TEXT, "key": key}

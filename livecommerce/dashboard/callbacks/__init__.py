@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dash
 
-from livecommerce.dashboard.callbacks import county, data, frame, host, overview, product
+from livecommerce.dashboard.callbacks import county, data, frame, host, overview, plan, product
 from livecommerce.dashboard.data import Source
 
 __all__ = ["register_all"]
@@ -18,5 +18,5 @@ __all__ = ["register_all"]
 
 def register_all(app: dash.Dash, source: Source) -> None:
     """Register every callback of the dashboard on ``app``, reading through ``source``."""
-    for module in (frame, overview, host, county, product, data):
+    for module in (frame, overview, host, county, product, plan, data):
         module.register(app, source)

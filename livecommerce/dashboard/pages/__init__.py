@@ -7,8 +7,8 @@ explicitly (the Plan page of issue 10 slots in by adding its module here).
 
 from __future__ import annotations
 
-from livecommerce.dashboard.pages import county, data, host, overview, product
+from livecommerce.dashboard.pages import county, data, host, overview, plan, product
 
 __all__ = ["PAGES"]
 
-PAGES = (overview, host, county, product, data)
+PAGES = (overview, host, county, product, plan, data)

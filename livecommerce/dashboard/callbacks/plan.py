@@ -1,0 +1,366 @@
+"""Plan page callbacks: build a plan (``planner.plan_from_warehouse``), adjust one session from the fitted
+model without refitting (``planner.adjust_session``), save it (``planner.save_plan``) and compare a saved
+session with what sold (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` as
+``Plan.as_dict()``; the functions below are plain and unit-tested without a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+from dash import Input, Output, State, html
+
+from livecommerce import planner
+from livecommerce.dashboard import ids
+from livecommerce.dashboard.callbacks._wiring import callback
+from livecommerce.dashboard.components import columns
+from livecommerce.dashboard.data import Source, records
+from livecommerce.dashboard.i18n import t
+from livecommerce.money import format_yuan
+from livecommerce.queries import directory
+
+ITEM_COLUMNS = (
+    ("title", "col_product", "text"),
+    ("role", "col_role", "text"),
+    ("price_yuan", "col_price", "text"),
+    ("expected_units", "col_expected_units", "count"),
+    ("units_p50", "col_p50", "count"),
+    ("units_p90", "col_p90", "count"),
+    ("units_to_prepare", "col_prepare", "count"),
+)
+SESSION_COLUMNS = (
+    ("when", "col_when", "text"),
+    ("host", "col_host", "text"),
+    ("slot", "col_slot", "text"),
+    ("gmv", "col_expected_gmv", "text"),
+    ("interval", "col_interval", "text"),
+    ("based_on", "col_based_on", "text"),
+)
+ACTUAL_COLUMNS = (
+    ("title", "col_product", "text"),
+    ("units_p50", "col_p50", "count"),
+    ("units_p90", "col_p90", "count"),
+    ("units_to_prepare", "col_prepare", "count"),
+    ("actual_units", "col_actual_units", "count"),
+    ("actual_gmv", "col_actual_gmv", "text"),
+    ("stock_left", "col_stock_left", "count"),
+    ("sold_out", "col_sold_out", "text"),
+)
+
+
+def _money(fen: float | None, lang: str) -> str:
+    return "—" if fen is None else format_yuan(round(fen), lang=lang)
+
+
+def build(source: Source, county_id: str | None, host_id: str | None, start: str | None, days: Any) -> dict[str, Any]:
+    """Return the store of a new plan for the county (or one of its hosts): ``county_id``, ``host_id``,
+    ``plan`` (``Plan.as_dict()``) or ``error`` (why there is none, both languages)."""
+    if not county_id:
+        return {}
+    first = dt.date.fromisoformat(str(start)[:10]) if start else dt.date.today() + dt.timedelta(days=1)
+    try:
+        proposal = planner.plan_from_warehouse(
+            source.engine,
+            source.scope(),
+            host_id=host_id or None,
+            county_id=None if host_id else county_id,
+            start=first,
+            days=int(days or 14),
+        )
+    except planner.PlanError as exc:
+        return {"county_id": county_id, "host_id": host_id, "error": str(exc)}
+    return {"county_id": county_id, "host_id": host_id, "plan": proposal.as_dict()}
+
+
+def _sessions(data: dict[str, Any] | None) -> list[planner.PlannedSession]:
+    plan = (data or {}).get("plan")
+    return list(planner.Plan.from_dict(plan).sessions) if plan else []
+
+
+def message(data: dict[str, Any] | None, lang: str) -> str:
+    """Return the line under the pickers: the error, or how many sessions were proposed."""
+    data = data or {}
+    if data.get("error"):
+        return str(data["error"])
+    if "plan" not in data:
+        return ""
+    n = len(data["plan"]["sessions"])
+    return t("plan_built_n", lang, n=n) if n else t("plan_none", lang)
+
+
+def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list]:
+    """Return the proposed sessions as table rows and columns, and the session picker's options."""
+    rows, options = [], []
+    for s in _sessions(data):
+        when = f"{s.start_local:%Y-%m-%d %H:%M}–{s.end_local:%H:%M}"
+        rows.append(
+            {
+                "plan_id": s.plan_id,
+                "when": when,
+                "host": s.host_name,
+                "slot": t(f"slot_{s.slot}", lang),
+                "gmv": _money(s.expected_gmv_fen, lang),
+                "interval": f"{_money(s.gmv_low_fen, lang)}–{_money(s.gmv_high_fen, lang)}",
+                "based_on": t(f"based_{s.based_on}", lang),
+            }
+        )
+        options.append({"label": f"{when} {s.host_name}", "value": s.plan_id})
+    return rows, columns(list(SESSION_COLUMNS), lang), options
+
+
+def session_view(data: dict[str, Any] | None, plan_id: str | None, lang: str) -> tuple[Any, ...]:
+    """Return the editor of one session: start time text, product options and chosen products, item rows
+    and columns (price editable, in yuan), the expected numbers and the reasons."""
+    found = next((s for s in _sessions(data) if s.plan_id == plan_id), None)
+    if found is None:
+        return "", [], [], [], columns(list(ITEM_COLUMNS), lang), "", []
+    products = directory_products(data)
+    options = [{"label": p["title"], "value": p["product_id"]} for p in products] or [
+        {"label": i.title, "value": i.product_id} for i in found.items
+    ]
+    rows = [
+        {
+            "product_id": i.product_id,
+            "title": i.title + (" *" if i.price_test else ""),
+            "role": t(f"role_{i.role}", lang),
+            "price_yuan": f"{i.price_fen / 100:.2f}",
+            "expected_units": round(i.expected_units, 1),
+            "units_p50": i.units_p50,
+            "units_p90": i.units_p90,
+            "units_to_prepare": i.units_to_prepare,
+        }
+        for i in found.items
+    ]
+    cols = columns(list(ITEM_COLUMNS), lang)
+    for c in cols:
+        c["editable"] = c["id"] == "price_yuan"
+    expected = t(
+        "plan_expected",
+        lang,
+        gmv=_money(found.expected_gmv_fen, lang),
+        low=_money(found.gmv_low_fen, lang),
+        high=_money(found.gmv_high_fen, lang),
+        profit=_money(found.expected_profit_fen, lang),
+    )
+    reasons = [html.Li(r.text(lang)) for r in found.reasons]
+    for i in found.items:
+        reasons += [html.Li(f"{i.title}: {r.text(lang)}") for r in i.reasons]
+    return (
+        f"{found.start_local:%H:%M}",
+        options,
+        [i.product_id for i in found.items],
+        rows,
+        cols,
+        expected,
+        reasons,
+    )
+
+
+def directory_products(data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Return the products of the plan's county kept in the store (``products``), as dicts."""
+    return list((data or {}).get("products") or [])
+
+
+def adjust(
+    source: Source,
+    data: dict[str, Any] | None,
+    plan_id: str | None,
+    start_text: str | None,
+    products: list[str] | None,
+    items: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """Return the store with session ``plan_id`` moved to ``start_text`` (HH:MM, same day), carrying
+    ``products`` at the prices of ``items`` (yuan), recomputed from the fitted model (no refit); an
+    impossible change keeps the plan and sets ``error``."""
+    data = dict(data or {})
+    sessions = _sessions(data)
+    found = next((s for s in sessions if s.plan_id == plan_id), None)
+    if found is None:
+        return data
+    try:
+        model = planner.demand_model(source.engine, source.scope())
+        start = None
+        if start_text and start_text.strip() != f"{found.start_local:%H:%M}":
+            hh, _, mm = start_text.strip().partition(":")
+            start = dt.datetime.combine(found.start_local.date(), dt.time(int(hh), int(mm or 0)))
+        prices = {}
+        for row in items or []:
+            try:
+                prices[str(row["product_id"])] = round(float(str(row["price_yuan"]).replace("¥", "")) * 100)
+            except (KeyError, TypeError, ValueError):
+                continue
+        changed = planner.adjust_session(
+            model,
+            found,
+            start_local=start,
+            product_ids=products
+            if products is not None and set(products) != {i.product_id for i in found.items}
+            else None,
+            prices_fen=prices,
+            others=sessions,
+        )
+    except (planner.PlanError, ValueError) as exc:
+        data["error"] = str(exc)
+        return data
+    plan = planner.Plan.from_dict(data["plan"])
+    plan = planner.Plan(
+        tuple(changed if s.plan_id == plan_id else s for s in plan.sessions), plan.start, plan.days, plan.created_at_utc
+    )
+    data["plan"] = plan.as_dict()
+    data.pop("error", None)
+    return data
+
+
+def save(source: Source, data: dict[str, Any] | None, lang: str) -> str:
+    """Save the stored plan; return the confirmation (or why nothing was saved)."""
+    sessions = _sessions(data)
+    if not sessions:
+        return t("plan_none", lang)
+    saved = planner.save_plan(source.engine, sessions)
+    return t("plan_saved_n", lang, n=len(saved))
+
+
+def saved_options(source: Source, county_id: str | None) -> list[dict[str, str]]:
+    """Return the county's saved sessions as picker options (latest first)."""
+    if not county_id:
+        return []
+    rows = planner.plans(source.engine, source.scope(), county_id=county_id)
+    out = []
+    for r in reversed(records(rows)):
+        start = planner._local(dt.datetime.fromisoformat(r["planned_start_utc"]))
+        out.append({"label": f"{start:%Y-%m-%d %H:%M} {r['host_id']}", "value": r["plan_id"]})
+    return out
+
+
+def actual_table(source: Source, plan_id: str | None, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return plan vs actual rows (one per product) and columns for a saved session."""
+    cols = columns(list(ACTUAL_COLUMNS), lang)
+    if not plan_id:
+        return [], cols
+    try:
+        frame = planner.plan_vs_actual(source.engine, plan_id, source.scope())
+    except planner.PlanError:
+        return [], cols
+    rows = []
+    for r in frame.iter_rows(named=True):
+        matched = r["session_id"] is not None
+        rows.append(
+            {
+                "title": r["title"] or r["product_id"],
+                "units_p50": r["units_p50"],
+                "units_p90": r["units_p90"],
+                "units_to_prepare": r["units_to_prepare"],
+                "actual_units": r["actual_units"] if matched else t("plan_no_actual", lang),
+                "actual_gmv": _money(r["actual_gmv_fen"], lang) if matched else "—",
+                "stock_left": r["stock_left"],
+                "sold_out": "✓" if r["sold_out"] else "",
+                "session_id": r["session_id"] or "",
+            }
+        )
+    return rows, cols
+
+
+def register(app: dash.Dash, source: Source) -> None:
+    """Register the plan page's callbacks on ``app``."""
+
+    @callback(app, Output(ids.PLAN_HOST, "options"), Input(ids.PLAN_COUNTY, "value"))
+    def plan_hosts(county_id: str | None) -> list[dict[str, str]]:
+        hosts = directory(source.engine, source.scope())["hosts"]
+        return [
+            {"label": f"{r['name']} ({r['host_id']})", "value": r["host_id"]}
+            for r in hosts.iter_rows(named=True)
+            if r["county_id"] == county_id and r["platform_id"]
+        ]
+
+    @callback(
+        app,
+        Output(ids.PLAN_DATA, "data"),
+        Input(ids.PLAN_BUILD, "n_clicks"),
+        Input(ids.PLAN_APPLY, "n_clicks"),
+        State(ids.PLAN_COUNTY, "value"),
+        State(ids.PLAN_HOST, "value"),
+        State(ids.PLAN_START, "date"),
+        State(ids.PLAN_DAYS, "value"),
+        State(ids.PLAN_SESSION_PICK, "value"),
+        State(ids.PLAN_EDIT_START, "value"),
+        State(ids.PLAN_EDIT_PRODUCTS, "value"),
+        State(ids.PLAN_ITEMS, "data"),
+        State(ids.PLAN_DATA, "data"),
+        prevent_initial_call=True,
+    )
+    def update_plan(
+        _build: int,
+        _apply: int,
+        county_id: str | None,
+        host_id: str | None,
+        start: str | None,
+        days: Any,
+        plan_id: str | None,
+        start_text: str | None,
+        products: list[str] | None,
+        items: list[dict[str, Any]] | None,
+        data: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        if dash.ctx.triggered_id == ids.PLAN_APPLY:
+            return adjust(source, data, plan_id, start_text, products, items)
+        out = build(source, county_id, host_id, start, days)
+        if county_id:
+            found = directory(source.engine, source.scope())["products"]
+            out["products"] = records(found.filter(found["county_id"] == county_id).select("product_id", "title"))
+        return out
+
+    @callback(
+        app,
+        Output(ids.PLAN_MESSAGE, "children"),
+        Output(ids.PLAN_SESSIONS, "data"),
+        Output(ids.PLAN_SESSIONS, "columns"),
+        Output(ids.PLAN_SESSION_PICK, "options"),
+        Output(ids.PLAN_SESSION_PICK, "value"),
+        Input(ids.PLAN_DATA, "data"),
+        Input(ids.LANG, "value"),
+        State(ids.PLAN_SESSION_PICK, "value"),
+    )
+    def render_plan(data: dict[str, Any] | None, lang: str, picked: str | None) -> tuple[Any, ...]:
+        rows, cols, options = session_table(data, lang)
+        values = [o["value"] for o in options]
+        return message(data, lang), rows, cols, options, picked if picked in values else (values[0] if values else None)
+
+    @callback(
+        app,
+        Output(ids.PLAN_EDIT_START, "value"),
+        Output(ids.PLAN_EDIT_PRODUCTS, "options"),
+        Output(ids.PLAN_EDIT_PRODUCTS, "value"),
+        Output(ids.PLAN_ITEMS, "data"),
+        Output(ids.PLAN_ITEMS, "columns"),
+        Output(ids.PLAN_EXPECTED, "children"),
+        Output(ids.PLAN_REASONS, "children"),
+        Input(ids.PLAN_SESSION_PICK, "value"),
+        Input(ids.PLAN_DATA, "data"),
+        Input(ids.LANG, "value"),
+    )
+    def render_session(plan_id: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+        return session_view(data, plan_id, lang)
+
+    @callback(
+        app,
+        Output(ids.PLAN_SAVED, "children"),
+        Output(ids.PLAN_SAVED_PICK, "options"),
+        Input(ids.PLAN_SAVE, "n_clicks"),
+        Input(ids.PLAN_COUNTY, "value"),
+        State(ids.PLAN_DATA, "data"),
+        State(ids.LANG, "value"),
+    )
+    def save_plan(_n: int, county_id: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+        note = save(source, data, lang) if dash.ctx.triggered_id == ids.PLAN_SAVE else ""
+        return note, saved_options(source, county_id)
+
+    @callback(
+        app,
+        Output(ids.PLAN_ACTUAL, "data"),
+        Output(ids.PLAN_ACTUAL, "columns"),
+        Input(ids.PLAN_SAVED_PICK, "value"),
+        Input(ids.LANG, "value"),
+    )
+    def show_actual(plan_id: str | None, lang: str) -> tuple[Any, ...]:
+        return actual_table(source, plan_id, lang)

@@ -1,0 +1,117 @@
+"""The Plan page in a real headless Chromium on the sample world: build a plan, adjust a session (start
+time, price) and see the expected numbers move, save it, and see plan vs actual; it fits a 390 px phone."""
+
+from __future__ import annotations
+
+import pytest
+from test_dashboard_browser import _pick, _shot, _text_of, browser, server, source  # noqa: F401  (fixtures)
+
+from livecommerce import planner
+from livecommerce.dashboard import ids
+from livecommerce.scope import Scope
+
+pytestmark = pytest.mark.browser
+
+#: H0001 of 礼县 went live on 2024-09-07 at 20:03 (session TA240000002 of the sample world)
+URL = "/plan?county=lixian&start=2024-09-07&days=1"
+
+
+def _expected(driver, before: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Wait for the expected-numbers line (a new one when ``before`` is given) and return it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def changed(d):  # type: ignore[no-untyped-def]
+        text = d.find_element("id", ids.PLAN_EXPECTED).text.strip()
+        return text if text and text != before else False
+
+    return WebDriverWait(driver, 30).until(changed)
+
+
+def _click(driver, element_id: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements("id", element_id))[0].click()
+
+
+def _type_into(driver, element, value: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.keys import Keys
+
+    element.click()
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(value)
+    element.send_keys(Keys.ENTER)
+
+
+def test_create_adjust_save_and_compare_with_actual(browser, server, source) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + URL)
+    _click(browser, ids.PLAN_BUILD)
+    assert _text_of(browser, ids.PLAN_MESSAGE) == "已生成 1 场建议"
+    first = _expected(browser)
+    assert first.startswith("预计 GMV ¥")
+    rows = browser.find_elements(By.CSS_SELECTOR, f"#{ids.PLAN_SESSIONS} td[data-dash-column='when']")
+    assert rows and rows[0].text.startswith("2024-09-07 19:")
+    start = rows[0].text[11:16]
+    _shot(browser, "plan-built")
+
+    # move it to the morning: the slot changes and the expected GMV drops
+    _type_into(browser, browser.find_element(By.ID, ids.PLAN_EDIT_START), "09:00")
+    browser.find_element(By.ID, ids.PLAN_APPLY).click()
+    morning = _expected(browser, first)
+    assert _text_of(browser, ids.PLAN_SESSIONS).count("上午场") == 1
+    gmv = lambda text: float(text.split("¥")[1].split("（")[0].replace(",", "").replace("万", "e4"))  # noqa: E731
+    assert gmv(morning) < gmv(first)
+
+    # back to the evening, then a higher price: fewer units expected
+    _type_into(browser, browser.find_element(By.ID, ids.PLAN_EDIT_START), start)
+    browser.find_element(By.ID, ids.PLAN_APPLY).click()
+    evening = _expected(browser, morning)
+    assert gmv(evening) == pytest.approx(gmv(first), rel=0.01)
+    units_cell = f"#{ids.PLAN_ITEMS} td[data-dash-column='expected_units']"
+    units_before = float(browser.find_element(By.CSS_SELECTOR, units_cell).text)
+    price = browser.find_element(By.CSS_SELECTOR, f"#{ids.PLAN_ITEMS} td[data-dash-column='price_yuan']")
+    new_price = f"{float(price.text) * 1.2:.2f}"
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    price.click()
+    ActionChains(browser).send_keys(new_price).send_keys(Keys.ENTER).perform()
+    browser.find_element(By.ID, ids.PLAN_APPLY).click()
+    _expected(browser, evening)
+    units_after = float(browser.find_element(By.CSS_SELECTOR, units_cell).text)
+    assert units_after < units_before
+    assert any("手动定价" in li.text for li in browser.find_elements(By.CSS_SELECTOR, f"#{ids.PLAN_REASONS} li"))
+    _shot(browser, "plan-adjusted")
+
+    # save, then plan vs actual: the host's actual session that evening
+    browser.find_element(By.ID, ids.PLAN_SAVE).click()
+    assert _text_of(browser, ids.PLAN_SAVED) == "已保存 1 场"
+    saved = planner.plans(source.engine, Scope.everything(), county_id="lixian", start=planner.dt.date(2024, 9, 7))
+    plan_id = saved.filter(saved["planned_start_utc"].dt.date() == planner.dt.date(2024, 9, 7))["plan_id"][0]
+    stored = planner.load_plan(source.engine, plan_id)
+    assert stored.items[0].price_fen == round(float(new_price) * 100)
+    _pick(browser, ids.PLAN_SAVED_PICK, plan_id)
+    actual = planner.plan_vs_actual(source.engine, plan_id)
+    assert actual["session_id"][0] == "TA240000002"
+    sold = str(actual.filter(actual["units_to_prepare"].is_not_null())["actual_units"][0])
+    cell = f"#{ids.PLAN_ACTUAL} td[data-dash-column='actual_units']"
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, cell)][:1] == [sold])
+    _shot(browser, "plan-vs-actual")
+    logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not logs, logs
+
+
+def test_plan_page_fits_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    browser.get(server + URL)
+    _click(browser, ids.PLAN_BUILD)
+    _expected(browser)
+    assert browser.execute_script("return window.innerWidth") == 390
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width}px wide"
+    _shot(browser, "plan-phone-390")
