@@ -105,7 +105,6 @@ def test_create_adjust_save_and_compare_with_actual(browser, server, source) -> 
 
 
 def test_plan_page_fits_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    from selenium.webdriver.common.by import By
 
     browser.set_window_size(390, 844)
     browser.get(server + URL)
