@@ -1,0 +1,119 @@
+"""Plans in the warehouse (SQLite and PostgreSQL): save, list, load, re-save after an edit; the CLI on the
+sample world (plan, --save, --csv, --ics, --json; plan actual) and plan vs actual."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from livecommerce import planner
+from livecommerce.cli import main
+from livecommerce.scope import Scope
+from livecommerce.warehouse import upsert
+from livecommerce.warehouse.tables import County, Host, Product, SessionPlanItem
+
+
+def _dims(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        upsert(conn, County.__table__, [{"county_id": "ca", "name_zh": "甲县", "name_en": "A"}])
+        upsert(
+            conn,
+            Host.__table__,
+            [{"host_id": "A1", "name": "甲一", "kind": "farmer", "county_id": "ca", "platform_id": "taobao"}],
+        )
+        upsert(
+            conn,
+            Product.__table__,
+            [
+                {"product_id": p, "title": p, "county_id": "ca", "list_price_fen": 4990, "unit_cost_fen": 2600}
+                for p in ("a-apple", "a-tea")
+            ],
+        )
+
+
+def _session(products: tuple[str, ...]) -> planner.PlannedSession:
+    start = dt.datetime(2024, 11, 2, 11, 0, tzinfo=dt.UTC)
+    items = tuple(
+        planner.PlannedItem(
+            product_id=p,
+            title=p,
+            role="traffic" if k == 0 else "profit",
+            price_fen=4990,
+            list_price_fen=4990,
+            price_test=k == 1,
+            explain_minutes=40.0,
+            expected_units=50.5,
+            units_p50=50,
+            units_p90=62,
+            units_to_prepare=60,
+            expected_gmv_fen=252_000,
+            expected_profit_fen=120_000,
+            stock_on_hand=None,
+            reasons=(planner.Reason("why", "为什么"),),
+        )
+        for k, p in enumerate(products)
+    )
+    return planner.PlannedSession(
+        plan_id=planner._plan_id("A1", start),
+        host_id="A1",
+        host_name="甲一",
+        county_id="ca",
+        platform_id="taobao",
+        start_utc=start,
+        end_utc=start + dt.timedelta(hours=3),
+        slot="prime",
+        based_on="county",
+        expected_gmv_fen=504_000,
+        gmv_low_fen=400_000,
+        gmv_high_fen=610_000,
+        expected_profit_fen=240_000,
+        items=items,
+        reasons=(planner.Reason("based on county data", "基于县域数据"),),
+    )
+
+
+def test_save_list_load_and_resave(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    _dims(engine)
+    s = _session(("a-apple", "a-tea"))
+    assert planner.save_plan(engine, [s]) == [s.plan_id]
+    listed = planner.plans(engine, county_id="ca", start=dt.date(2024, 11, 2), end=dt.date(2024, 11, 2))
+    assert listed["plan_id"].to_list() == [s.plan_id] and listed["status"][0] == "planned"
+    back = planner.load_plan(engine, s.plan_id)
+    assert back.start_utc == s.start_utc and back.expected_gmv_fen == 504_000 and back.reasons == s.reasons
+    got = [(i.product_id, i.units_p90, i.price_test) for i in back.items]
+    assert got == [("a-apple", 62, False), ("a-tea", 62, True)]
+    # an edit dropped the tea: saving again updates the session and removes the item
+    planner.save_plan(engine, [_session(("a-apple",))])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(SessionPlanItem.__table__)).scalar() == 1
+    assert planner.plans(engine, Scope.of(hosts=["someone-else"])).is_empty()
+    assert planner.plan_vs_actual(engine, s.plan_id)["session_id"].to_list() == [None]
+
+
+def test_cli_plans_saves_exports_and_compares(sample_world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    env = sample_world.env
+    ics, out = tmp_path / "plan.ics", tmp_path / "plan.csv"
+    args = ["plan", "--county", "lixian", "--from", "2024-09-07", "--days", "1", "--save", "--json"]
+    result = runner.invoke(main, [*args, "--ics", str(ics), "--csv", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert len(doc["sessions"]) == 1 and doc["saved"] == [doc["sessions"][0]["plan_id"]]
+    assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0].split(",") == list(planner.CSV_COLUMNS)
+    plan_id = doc["saved"][0]
+    actual = runner.invoke(main, ["plan", "actual", "--plan", plan_id, "--json"], env=env)
+    assert actual.exit_code == 0, actual.output
+    rows = json.loads(actual.output)["products"]
+    frame = planner.plan_vs_actual(sample_world.engine, plan_id)
+    keys = ("product_id", "units_to_prepare", "actual_units", "actual_gmv_fen", "stock_left", "sold_out", "session_id")
+    assert [{k: r[k] for k in keys} for r in rows] == [{k: r[k] for k in keys} for r in frame.to_dicts()]
+    assert frame["session_id"][0] == "TA240000002" and frame["actual_units"].sum() > 0
+    both = runner.invoke(main, ["plan", "--county", "lixian", "--host", "H0001"], env=env)
+    assert both.exit_code == 2 and "--host" in both.output
+    missing = runner.invoke(main, ["plan", "actual", "--plan", "nope"], env=env)
+    assert missing.exit_code == 1 and "nope" in missing.output and "Traceback" not in missing.output
