@@ -53,6 +53,7 @@ from livecommerce.warehouse.tables import (
     Host,
     LiveSession,
     Product,
+    metadata,
 )
 from livecommerce.warehouse.upsert import upsert
 
@@ -392,12 +393,14 @@ def out_of_scope(
     counties: Iterable[str] = (),
     products: Iterable[str] = (),
     sessions: Iterable[str] = (),
+    plans: Iterable[str] = (),
 ) -> dict[str, list[str]]:
-    """Return, per kind (``host``, ``county``, ``product``, ``session``), the given ids that name data in
-    the warehouse which ``scope`` may not see; empty when every id is allowed. Ids the warehouse does
-    not know name no data and are not listed. A scope sees its hosts and the hosts of its counties,
-    its counties and the counties of its hosts, the products of its counties, and the sessions of the
-    hosts it sees (``platform:session_id``) — what ``queries.directory`` offers it."""
+    """Return, per kind (``host``, ``county``, ``product``, ``session``, ``plan``), the given ids that name
+    data in the warehouse which ``scope`` may not see; empty when every id is allowed. Ids the warehouse
+    does not know name no data and are not listed. A scope sees its hosts and the hosts of its
+    counties, its counties and the counties of its hosts, the products of its counties, the sessions
+    of the hosts it sees (``platform:session_id``) — what ``queries.directory`` offers it — and the
+    saved session plans of those hosts or counties."""
     if scope.all_data:
         return {}
     wanted = {
@@ -405,6 +408,7 @@ def out_of_scope(
         "county": sorted({c for c in counties if isinstance(c, str)}),
         "product": sorted({p for p in products if isinstance(p, str)}),
         "session": sorted({s for s in sessions if isinstance(s, str) and ":" in s}),
+        "plan": sorted({p for p in plans if isinstance(p, str)}),
     }
     if not any(wanted.values()):
         return {}
@@ -436,7 +440,23 @@ def out_of_scope(
             out["session"] = sorted(
                 f"{pf}:{sid}" for pf, sid, host in rows if (pf, sid) in keys and host not in seen_hosts
             )
+        plan_table = metadata.tables.get("session_plan")
+        if wanted["plan"] and plan_table is not None and _has_table(conn, "session_plan"):
+            rows = conn.execute(
+                select(plan_table.c.plan_id, plan_table.c.host_id, plan_table.c.county_id).where(
+                    plan_table.c.plan_id.in_(wanted["plan"])
+                )
+            )
+            out["plan"] = sorted(
+                pid for pid, host, county in rows if host not in seen_hosts and county not in scope.county_ids
+            )
     return {kind: found for kind, found in out.items() if found}
+
+
+def _has_table(conn: Connection, name: str) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(conn).has_table(name))
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -670,6 +690,18 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_geo": _product_visible("product_key"),
     "rollup_refund": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
     "forecast": _product_visible("unique_id"),
+    # live-session detail and plans (issues 5 and 10); skipped where the table does not exist yet
+    "session_channel": (
+        "EXISTS (SELECT 1 FROM live_session s WHERE s.platform_id = session_channel.platform_id "
+        "AND s.session_id = session_channel.session_id)"
+    ),
+    "session_product_stat": (
+        "EXISTS (SELECT 1 FROM live_session s WHERE s.platform_id = session_product_stat.platform_id "
+        "AND s.session_id = session_product_stat.session_id)"
+    ),
+    "schedule_shift": _host_visible("host_id"),
+    "session_plan": f"{_host_visible('host_id')} OR county_id = ANY({_COUNTIES})",
+    "session_plan_item": "EXISTS (SELECT 1 FROM session_plan s WHERE s.plan_id = session_plan_item.plan_id)",
 }
 
 

@@ -42,7 +42,7 @@ from livecommerce.dashboard.pages import PAGES
 from livecommerce.dashboard.pages import login as login_page
 from livecommerce.scope import Scope
 
-__all__ = ["ADMIN_PATHS", "DEFAULT_DAYS", "MissingSecretKey", "create_app", "default_dates"]
+__all__ = ["ADMIN_PATHS", "DEFAULT_DAYS", "PAGE_ROUTER", "MissingSecretKey", "create_app", "default_dates"]
 
 #: pages only admins may open (the Data page uploads exports and lists every ingest run)
 ADMIN_PATHS: tuple[str, ...] = ("/data",)
@@ -142,10 +142,18 @@ def _frame(source: Source) -> html.Div:
     )
 
 
+#: the id of the callback Dash registers itself to route URLs to page layouts (checked in _page_layout)
+PAGE_ROUTER = "_pages_content"
+
+
 def _page_layout(page: ModuleType, source: Source, **query: Any) -> Any:
-    """Return ``page``'s layout, or a note for a non-admin opening an admin-only page."""
+    """Return ``page``'s layout, or a note for a non-admin opening an admin-only page. With login, URL
+    parameters naming data outside the user's scope (``?host=…``) answer 403, audited."""
     if not _may_open(page.PATH):
         return html.Div(text("admins_only", request_language(), html.P), className="page")
+    guard = flask.current_app.extensions.get(GUARD) if _with_login() else None
+    if isinstance(guard, Guard) and query:
+        guard.check_query(page.PATH, query)
     return page.layout(source, **query)
 
 
@@ -268,6 +276,9 @@ def _secure(server: flask.Flask, source: Source, throttle: auth.LoginThrottle) -
             return None
         user = login_page.request_user()
         if user is None:
+            if path.startswith("/_dash-update-component"):  # a callback call: logged, as every denial
+                called = str((request.get_json(silent=True) or {}).get("output", ""))[:200]
+                auth.audit(engine, "denied", ip=login_page.client_ip(), target=f"callback {called}: not logged in")
             if path.startswith("/_"):
                 return _json_error(401, "unauthenticated", "log in first / 请先登录")
             return flask.redirect(f"{login_page.PATH}?next={quote(request.full_path.rstrip('?'))}")

@@ -1,6 +1,7 @@
 """The one way callbacks are registered: :func:`callback`. It wraps every callback in the access
 check, so a callback registered any other way is a bug (a test walks ``app.callback_map`` and checks
-each entry with :func:`is_guarded`).
+each entry with :func:`is_guarded`; the one exception is Dash's own page router, whose only job is to
+call the page layouts, and ``create_app`` checks their URL parameters with :meth:`Guard.check_query`).
 
 In Dash anyone can call any callback with any inputs, so the check runs on the server, per call:
 when the app has a :class:`Guard` (``create_app`` with login), an anonymous call gets 401; a call
@@ -63,13 +64,14 @@ ID_KEYS: dict[str, str] = {
     "sku": "product",
     "session": "session",
     "session_key": "session",
+    "plan_id": "plan",
 }
 #: inputs whose callback is recorded in the audit log after it ran
 _AUDITED: dict[tuple[str, str], str] = {
     (ids.DATA_UPLOAD, "contents"): "upload",
     (ids.PRODUCT_CSV_BUTTON, "n_clicks"): "export",
 }
-_KINDS = ("host", "county", "product", "session")
+_KINDS = ("host", "county", "product", "session", "plan")
 _MAX_ID_LENGTH = 128
 _MAX_STRINGS = 2000
 
@@ -130,7 +132,7 @@ def named_ids(deps: Sequence[Dependency], values: Sequence[Any]) -> dict[str, se
                 budget -= 1
                 if budget < 0:
                     break
-                for kind in ("host", "county", "product"):
+                for kind in ("host", "county", "product", "plan"):
                     found[kind].add(s)
                 if ":" in s:
                     found["session"].add(s)
@@ -196,9 +198,15 @@ class Guard:
             counties=wanted["county"],
             products=wanted["product"],
             sessions=wanted["session"],
+            plans=wanted["plan"],
         )
         if outside:
             self._refuse(403, user, name, "out of scope", {"ids": outside, "components": components})
+
+    def check_query(self, path: str, query: dict[str, Any]) -> None:
+        """Return when the current request may open page ``path`` with URL parameters ``query`` (read by
+        Dash's page router, which is not one of our callbacks); otherwise answer 403, audited."""
+        self.check(f"page {path}", [Dependency("url", "search")], [], [list(query.values())])
 
     def ran(self, name: str, deps: Sequence[Dependency], values: Sequence[Any]) -> None:
         """Record an upload or an export (:data:`_AUDITED`) after callback ``name`` ran."""

@@ -12,6 +12,7 @@ bindings from the warehouse on every request — onto the Flask server.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -194,10 +195,11 @@ def register(server: flask.Flask, engine: Engine, throttle: auth.LoginThrottle) 
         ip = client_ip()
         wait = throttle.wait_seconds(ip, username)
         if wait > 0:
-            auth.audit(engine, "login_throttled", username=username, ip=ip, detail={"wait_seconds": round(wait)})
-            page = login_page(lang, error=t("login_throttled", lang, seconds=int(wait) + 1), username=username)
+            seconds = max(1, math.ceil(wait))
+            auth.audit(engine, "login_throttled", username=username, ip=ip, detail={"wait_seconds": seconds})
+            page = login_page(lang, error=t("login_throttled", lang, seconds=seconds), username=username)
             resp = _html(page, 429)
-            resp.headers["Retry-After"] = str(int(wait) + 1)
+            resp.headers["Retry-After"] = str(seconds)
             return resp
         user = auth.authenticate(engine, username, form.get("password") or "")
         if user is None:
