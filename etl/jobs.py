@@ -132,7 +132,8 @@ class _Planned:
 
     @property
     def format(self) -> str | None:
-        names = [r.name for _, r in self.tables]
+        # the sheets of a Douyin compass workbook are one format (ingest_run.format holds 64 characters)
+        names = list(dict.fromkeys("douyin_compass" if r.kind == "compass" else r.name for _, r in self.tables))
         return "+".join(names) if names else None
 
 
