@@ -358,7 +358,10 @@ def _league(conn: Connection, county_id: str, f: Filters) -> pl.DataFrame:
         .group_by(_RS.c.host_id),
     )
     everyone = pl.DataFrame({"host_id": sorted(hosts | set(sales["host_id"].to_list() if sales.height else []))})
-    frame = everyone.join(sales, on="host_id", how="left") if sales.height else everyone
+    if sales.height:
+        frame = everyone.join(sales, on="host_id", how="left")
+    else:  # no sales in the period: zero sales measures, so the ratios exist (as nulls) instead of failing
+        frame = everyone.with_columns([pl.lit(0).alias(b) for b in _SALES_BASES])
     if live.height:
         frame = frame.join(live, on="host_id", how="left")
     else:

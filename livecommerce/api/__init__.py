@@ -12,7 +12,8 @@ Endpoints (all ``GET``, documented in ``docs/openapi.yaml``):
 Every request carries ``Authorization: Bearer <token>`` (``livecommerce users token``); the
 token's user gives the scope, exactly as in the dashboard: naming a host, county or product outside
 it answers 403 (audited), and every row comes from ``queries`` under that scope (and, on PostgreSQL,
-the row-level security policies). Filters: ``county``, ``host``, ``product`` (repeatable), ``from``
+the row-level security policies). Filters: ``county``, ``host``, ``product`` (repeat the parameter for
+several), ``from``
 and ``to`` (local dates), ``platform``; pages of ``per_page`` rows (``page`` from 1); ``format=csv``
 (or ``Accept: text/csv``) for CSV with spreadsheet formulas neutralised. Every answer with data is an
 ``export`` in the audit log. No CORS headers: other sites' scripts cannot read it.
@@ -59,9 +60,7 @@ class ApiError(Exception):
 
 
 def _ids(name: str) -> list[str]:
-    values = []
-    for raw in flask.request.args.getlist(name):
-        values.extend(v.strip() for v in raw.split(",") if v.strip())
+    values = [v for v in flask.request.args.getlist(name) if v]  # repeat the parameter: ids may hold commas
     if any(len(v) > 128 for v in values):
         raise ApiError(400, "bad_request", f"{name}: ids are at most 128 characters / {name} 编号过长")
     return list(dict.fromkeys(values))
