@@ -49,14 +49,32 @@ def _dimensions(engine, world: Path) -> None:  # type: ignore[no-untyped-def]
 
 def phase_etl(url: str, schema: str | None, world: Path, orders: Path) -> dict[str, object]:
     """Load ``orders`` with the ETL; return seconds and counts."""
+    import etl.jobs
     from etl import load_paths
 
     engine = _engine(url, schema)
     _dimensions(engine, world)
+    spent = {"rollups": 0.0}
+    refresh = etl.jobs.refreshed_rollups
+
+    def timed_refresh(*args, **kwargs):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        try:
+            return refresh(*args, **kwargs)
+        finally:
+            spent["rollups"] += time.perf_counter() - began
+
+    etl.jobs.refreshed_rollups = timed_refresh  # measure the rollup refresh (issue 6) inside the load
     start = time.perf_counter()
     [report] = load_paths(engine, [orders])
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": report.rows_read, "inserted": report.inserted, "status": report.status}
+    return {
+        "seconds": seconds,
+        "rollups": spent["rollups"],
+        "rows": report.rows_read,
+        "inserted": report.inserted,
+        "status": report.status,
+    }
 
 
 def phase_baseline(url: str, schema: str | None, world: Path, orders: Path) -> dict[str, object]:
@@ -186,7 +204,8 @@ def main() -> None:
                 f"({etl['rows'] / etl['seconds']:,.0f} rows/s, peak {etl_mb:,.0f} MB, {etl['status']}) | "
                 f"baseline polars read + {'executemany' if target == 'sqlite' else 'COPY'} {base['seconds']:.1f} s "
                 f"({base['rows'] / base['seconds']:,.0f} rows/s, peak {base_mb:,.0f} MB) | "
-                f"ratio {ratio:.2f}x (target <= 1.5x)",
+                f"ratio {ratio:.2f}x (target <= 1.5x) | of the ETL, rollup refresh {etl['rollups']:.1f} s; "
+                f"without it {(etl['seconds'] - etl['rollups']) / base['seconds']:.2f}x",
                 flush=True,
             )
 
