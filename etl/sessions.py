@@ -405,20 +405,22 @@ def _canonical_sessions(
             problems: list[Reject] = []
             for f in (C.platform_id, C.session_id, C.started_at_utc, C.ended_at_utc):
                 if row.get(f) is None:
-                    problems.append(_reject(path, line, header_of.get(f, f), "missing_required", None, row_raw(row)))
+                    problems.append(_reject(path, line, header_of.get(f, f), "missing_required", None, _row_raw(row)))
             platform = row.get(C.platform_id)
             if platform is not None and platform not in PLATFORMS:
-                problems.append(_reject(path, line, header_of.get(C.platform_id), "bad_value", platform, row_raw(row)))
+                problems.append(_reject(path, line, header_of.get(C.platform_id), "bad_value", platform, _row_raw(row)))
             start, end = row.get(C.started_at_utc), row.get(C.ended_at_utc)
             if start is not None and end is not None and end < start:
                 problems.append(
                     _reject(
-                        path, line, header_of.get(C.ended_at_utc), "ends_before_start", end.isoformat(), row_raw(row)
+                        path, line, header_of.get(C.ended_at_utc), "ends_before_start", end.isoformat(), _row_raw(row)
                     )
                 )
             key = (platform, row.get(C.session_id))
             if not problems and key in seen:
-                problems.append(_reject(path, line, header_of.get(C.session_id), "duplicate_row", key[1], row_raw(row)))
+                problems.append(
+                    _reject(path, line, header_of.get(C.session_id), "duplicate_row", key[1], _row_raw(row))
+                )
             if problems:
                 load.rejects.extend(problems)
                 continue
@@ -431,7 +433,7 @@ def _canonical_sessions(
         _sessions_written(conn, rows, run_id, load)
 
 
-def row_raw(row: Mapping[str, Any]) -> dict[str, str]:
+def _row_raw(row: Mapping[str, Any]) -> dict[str, str]:
     """Return a typed row as text cells (for ``rejected_row.raw``)."""
     return {
         k: (v.isoformat() if isinstance(v, dt.datetime) else str(v))
