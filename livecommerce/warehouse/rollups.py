@@ -66,60 +66,76 @@ def _utc_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.
     return start, end
 
 
-def _daily_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """The paid lines of ``platform`` in ``[start, end)`` with what the order-line rollups need.
+
+    One read; the rollups are then aggregated in polars (SQLite's window functions over a long
+    history were the slowest part of a load)."""
     when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
-    host_key = func.coalesce(_OL.c.host_id, literal(""))
-    product_key = func.coalesce(_OL.c.product_id, literal(""))
-    day = local_day(conn, when)
-    refunded = case((_OL.c.refund_fen > 0, 1), else_=0)
-    cancelled = case((_OL.c.status == "cancelled", 1), else_=0)
-    lines = (
-        select(
-            day.label("day"),
-            host_key.label("host_key"),
-            product_key.label("product_key"),
-            _OL.c.amount_fen,
-            _OL.c.refund_fen,
-            _OL.c.quantity,
-            _OL.c.status,
-            _OL.c.session_id,
-            _OL.c.attribution_provisional,
-            func.row_number()
-            .over(partition_by=[_OL.c.order_id, host_key], order_by=_OL.c.line_no)
-            .label("order_first"),
-            func.max(refunded).over(partition_by=[_OL.c.order_id, host_key]).label("order_refunded"),
-            func.min(cancelled).over(partition_by=[_OL.c.order_id, host_key]).label("order_cancelled"),
-            func.row_number()
-            .over(
-                partition_by=[day, host_key, func.coalesce(_OL.c.buyer_id, _OL.c.order_id)],
-                order_by=[when, _OL.c.order_id, _OL.c.line_no],
-            )
-            .label("buyer_first"),
-        )
-        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
-        .subquery()
-    )
-    first = lines.c.order_first == 1
     stmt = select(
-        lines.c.day,
-        lines.c.host_key,
-        lines.c.product_key,
-        func.sum(lines.c.amount_fen).label("gmv_fen"),
-        func.sum(lines.c.refund_fen).label("refund_fen"),
-        func.sum(case((lines.c.status == "cancelled", lines.c.amount_fen - lines.c.refund_fen), else_=0)).label(
-            "cancelled_fen"
-        ),
-        func.sum(case((first, 1), else_=0)).label("orders"),
-        func.sum(lines.c.quantity).label("units"),
-        func.sum(case((lines.c.buyer_first == 1, 1), else_=0)).label("buyers"),
-        func.sum(case((and_(first, lines.c.order_refunded == 1), 1), else_=0)).label("refunded_orders"),
-        func.sum(case((and_(first, lines.c.order_cancelled == 1), 1), else_=0)).label("cancelled_orders"),
-        func.sum(case((lines.c.host_key != "", lines.c.amount_fen), else_=0)).label("live_gmv_fen"),
-        func.sum(case((lines.c.attribution_provisional == True, 1), else_=0)).label(  # noqa: E712
-            "provisional_lines"
-        ),
-    ).group_by(lines.c.day, lines.c.host_key, lines.c.product_key)
-    return _typed(conn.execute(stmt).all(), _RD, platform)
+        cast(local_day(conn, when), String).label("day"),
+        func.coalesce(_OL.c.host_id, literal("")).label("host_key"),
+        func.coalesce(_OL.c.product_id, literal("")).label("product_key"),
+        _OL.c.order_id,
+        _OL.c.line_no,
+        func.coalesce(_OL.c.buyer_id, _OL.c.order_id).label("buyer_key"),
+        cast(when, String).label("when"),
+        _OL.c.amount_fen,
+        _OL.c.refund_fen,
+        _OL.c.quantity,
+        _OL.c.status,
+        case((_OL.c.attribution_provisional == True, 1), else_=0).label("provisional"),  # noqa: E712
+        func.coalesce(_OL.c.province, literal("")).label("province"),
+        func.coalesce(_OL.c.refund_reason, literal("")).label("reason"),
+        _transit_days(conn).label("transit_days"),
+    ).where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    rows = result.cursor.fetchall()  # plain driver tuples: no Row objects for a long history
+    result.close()
+    ints = ("line_no", "amount_fen", "refund_fen", "quantity", "provisional", "transit_days")
+    schema = {n: (pl.Int64 if n in ints else pl.Utf8) for n in names}
+    frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    return frame.with_columns(pl.col("day").cast(pl.Utf8).str.slice(0, 10).str.to_date())
+
+
+def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per (day, host, product): GMV, refunds, cancellations, orders (on each order's first line per
+    host), units, buyers (once per day and host, on their first purchase), live GMV, provisional lines."""
+    if lines.is_empty():
+        return _typed([], _RD, platform)
+    per_order = ["order_id", "host_key"]
+    frame = lines.sort("when", "order_id", "line_no").with_columns(
+        (pl.col("line_no") == pl.col("line_no").min().over(per_order)).alias("order_first"),
+        (pl.col("refund_fen") > 0).any().over(per_order).alias("order_refunded"),
+        (pl.col("status") == "cancelled").all().over(per_order).alias("order_cancelled"),
+        (pl.int_range(pl.len()).over(["day", "host_key", "buyer_key"]) == 0).alias("buyer_first"),
+    )
+    out = frame.group_by("day", "host_key", "product_key").agg(
+        pl.col("amount_fen").sum().alias("gmv_fen"),
+        pl.col("refund_fen").sum().alias("refund_fen"),
+        pl.when(pl.col("status") == "cancelled")
+        .then(pl.col("amount_fen") - pl.col("refund_fen"))
+        .otherwise(0)
+        .sum()
+        .alias("cancelled_fen"),
+        pl.col("order_first").sum().alias("orders"),
+        pl.col("quantity").sum().alias("units"),
+        pl.col("buyer_first").sum().alias("buyers"),
+        (pl.col("order_first") & pl.col("order_refunded")).sum().alias("refunded_orders"),
+        (pl.col("order_first") & pl.col("order_cancelled")).sum().alias("cancelled_orders"),
+        pl.when(pl.col("host_key") != "").then(pl.col("amount_fen")).otherwise(0).sum().alias("live_gmv_fen"),
+        pl.col("provisional").sum().alias("provisional_lines"),
+    )
+    return _cast(out, _RD, platform)
+
+
+def _cast(frame: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
+    text = {c.name for c in table.c if isinstance(c.type, String)}
+    frame = frame.with_columns(pl.lit(platform).alias("platform_id"))
+    return frame.select(
+        [pl.col(c).cast(pl.Date if c == "day" else pl.Utf8 if c in text else pl.Int64) for c in table.c.keys()]
+    ).sort([c.name for c in table.primary_key.columns])
 
 
 def _stale_deleted(
@@ -154,25 +170,17 @@ def _typed(rows: list[Any], table: Any, platform: str) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(schema[c]) for c in table.c.keys()])
 
 
-def _geo_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
-    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
-    day = local_day(conn, when).label("day")
-    product_key = func.coalesce(_OL.c.product_id, literal("")).label("product_key")
-    province = func.coalesce(_OL.c.province, literal("")).label("province")
-    stmt = (
-        select(
-            day,
-            product_key,
-            province,
-            func.sum(_OL.c.amount_fen).label("gmv_fen"),
-            func.count(func.distinct(_OL.c.order_id)).label("orders"),
-            func.sum(_OL.c.refund_fen).label("refund_fen"),
-            func.sum(case((_OL.c.refund_fen > 0, 1), else_=0)).label("refunded_lines"),
-        )
-        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
-        .group_by(day, product_key, province)
+def _geo_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per (day, product, province): GMV, distinct orders, refunds and refunded lines."""
+    if lines.is_empty():
+        return _typed([], _RG, platform)
+    out = lines.group_by("day", "product_key", "province").agg(
+        pl.col("amount_fen").sum().alias("gmv_fen"),
+        pl.col("order_id").n_unique().alias("orders"),
+        pl.col("refund_fen").sum().alias("refund_fen"),
+        (pl.col("refund_fen") > 0).sum().alias("refunded_lines"),
     )
-    return _typed(conn.execute(stmt).all(), _RG, platform)
+    return _cast(out, _RG, platform)
 
 
 def _transit_days(conn: Connection) -> ColumnElement[int]:
@@ -184,27 +192,15 @@ def _transit_days(conn: Connection) -> ColumnElement[int]:
     return case((and_(shipped.is_not(None), refunded.is_not(None), refunded >= shipped), days), else_=-1)
 
 
-def _refund_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
-    when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
-    day = local_day(conn, when).label("day")
-    host_key = func.coalesce(_OL.c.host_id, literal("")).label("host_key")
-    product_key = func.coalesce(_OL.c.product_id, literal("")).label("product_key")
-    reason = func.coalesce(_OL.c.refund_reason, literal("")).label("reason")
-    transit = _transit_days(conn).label("transit_days")
-    stmt = (
-        select(
-            day,
-            host_key,
-            product_key,
-            reason,
-            transit,
-            func.sum(_OL.c.refund_fen).label("refund_fen"),
-            func.count().label("refunded_lines"),
-        )
-        .where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition(), _OL.c.refund_fen > 0)
-        .group_by(day, host_key, product_key, reason, transit)
+def _refund_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per (day, host, product, reason, days in transit): refunded amount and lines."""
+    refunded = lines.filter(pl.col("refund_fen") > 0)
+    if refunded.is_empty():
+        return _typed([], _RR, platform)
+    out = refunded.group_by("day", "host_key", "product_key", "reason", "transit_days").agg(
+        pl.col("refund_fen").sum().alias("refund_fen"), pl.len().alias("refunded_lines")
     )
-    return _typed(conn.execute(stmt).all(), _RR, platform)
+    return _cast(out, _RR, platform)
 
 
 def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
@@ -306,10 +302,11 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
+        lines = _lines(conn, platform, start, end)
         for table, rows in (
-            (_RD, _daily_rows(conn, platform, start, end)),
-            (_RG, _geo_rows(conn, platform, start, end)),
-            (_RR, _refund_rows(conn, platform, start, end)),
+            (_RD, _daily_rows(lines, platform)),
+            (_RG, _geo_rows(lines, platform)),
+            (_RR, _refund_rows(lines, platform)),
         ):
             _stale_deleted(conn, table, platform, first_day, last_day, rows)
             if not rows.is_empty():
