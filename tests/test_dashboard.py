@@ -414,7 +414,7 @@ def test_serve_prod_answers_http(sample_world) -> None:  # type: ignore[no-untyp
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "LIVECOMMERCE_DB_URL": sample_world.url}
+    env = {**os.environ, "LIVECOMMERCE_DB_URL": sample_world.url, "LIVECOMMERCE_SECRET_KEY": "x" * 48}
     proc = subprocess.Popen(
         [sys.executable, "-m", "livecommerce", "serve", "--port", str(port), "--prod"],
         env=env,
@@ -425,8 +425,9 @@ def test_serve_prod_answers_http(sample_world) -> None:  # type: ignore[no-untyp
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5) as resp:
-                    assert resp.status == 200 and b"app_title" in resp.read()
+                # served by waitress behind the login: the login form answers, with its CSRF token
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as resp:
+                    assert resp.status == 200 and b"csrf_token" in resp.read()
                     break
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""

@@ -85,8 +85,12 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
                 connect_args["options"] = f"-csearch_path={schema}"
             engine = create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
             if schema:
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                with engine.begin() as conn:  # a web-server role may lack CREATE: only create when missing
+                    exists = conn.exec_driver_sql(
+                        "SELECT 1 FROM information_schema.schemata WHERE schema_name = %(s)s", {"s": schema}
+                    ).first()
+                    if not exists:
+                        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         return engine
     except ModuleNotFoundError as exc:
         raise DatabaseURLError(
