@@ -424,7 +424,8 @@ def rows_written(
         return result
     table = {"counties": County, "hosts": Host, "products": Product, "product_aliases": ProductAlias}[kind].__table__
     rows = _frame_for({c.name for c in table.c}, frame)
-    return upsert(conn, table, rows)
+    keep = {"created_at_utc"}  # first-seen time: a reload must not make the row look updated
+    return upsert(conn, table, rows, update_columns=[c for c in rows.columns if c not in keep])
 
 
 def _orders_written(

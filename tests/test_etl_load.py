@@ -176,3 +176,16 @@ def test_cli_load_json_document_and_exit_codes(warehouse, tmp_path) -> None:  # 
 
     bad_format = _cli(warehouse, "load", str(FIX / "pinduoduo_orders.csv"), "--format", "nope")
     assert bad_format.returncode == 1 and "nope" in bad_format.stderr and "Traceback" not in bad_format.stderr
+
+
+def test_reloading_a_dimension_file_changes_nothing(tmp_path, memory_engine) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from etl.jobs import load_paths
+
+    src = Path(__file__).resolve().parents[1] / "sample_data" / "canonical"
+    load_paths(memory_engine, [src / "counties.csv", src / "hosts.csv"])
+    again = tmp_path / "hosts_again.csv"  # same rows, different bytes: the manifest does not short-cut it
+    again.write_text((src / "hosts.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    [report] = load_paths(memory_engine, [again])
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 8)
