@@ -17,6 +17,7 @@ from rich.table import Table
 
 from livecommerce.cli._base import AppContext, console, emit_json, friendly_errors, main, pass_app
 
+_ENGINES = ("local", "process", "dask")  # livecommerce.forecast.engine.ENGINES (not imported: startup time)
 _STEPS = ("history / 读取历史", "forecast / 预测", "backtest / 回测", "save / 保存")
 
 
@@ -34,7 +35,30 @@ def _input_error(exc: Exception) -> click.ClickException:
 @click.option("--sku", "skus", multiple=True, metavar="ID", help="Only these products (repeatable).")
 @click.option("--county", "counties", multiple=True, metavar="ID", help="Only the products of these counties.")
 @click.option("--windows", default=3, show_default=True, type=click.IntRange(0, 20), help="Backtest windows.")
-@click.option("--jobs", default=-1, show_default=True, help="Worker processes (-1: one per CPU, 1: none).")
+@click.option(
+    "--jobs",
+    default=-1,
+    show_default=True,
+    help="Worker processes (-1: one per CPU, 1: none); with --engine dask and no scheduler: local workers (2).",
+)
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(_ENGINES),
+    default="process",
+    show_default=True,
+    help="Where the series are fitted: this process, a process pool, or a Dask cluster (same results).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler to use with --engine dask (tcp://host:8786); without it a local cluster is started.",
+)
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, exists=True),
+    help="Read the daily series from this Parquet lake (livecommerce export lake) instead of the warehouse.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
 @friendly_errors
@@ -45,18 +69,26 @@ def run(
     counties: tuple[str, ...],
     windows: int,
     jobs: int,
+    engine_name: str,
+    scheduler: str | None,
+    lake: str | None,
     as_json: bool,
 ) -> None:
     """Forecast every product series and store the run. / 预测并保存结果。
 
-    History is the warehouse's daily units per product (local days); regressors are the festival
-    calendar (presale, peak and after days of 双11 / 618 / 双12, 年货节, the Spring Festival
-    slowdown, Mid-Autumn gifting, National Day).
+    History is the warehouse's daily units per product (local days), or the lake's with --lake;
+    regressors are the festival calendar (presale, peak and after days of 双11 / 618 / 双12, 年货节,
+    the Spring Festival slowdown, Mid-Autumn gifting, National Day). --engine dask fits the series on a
+    Dask cluster (pip install 'livecommerce[distributed]'); see docs/scaling.md.
     """
     import polars as pl
 
     from livecommerce.forecast import ForecastInputError, store
+    from livecommerce.forecast.engine import named_engine
     from livecommerce.warehouse import init
+
+    if scheduler and engine_name != "dask":
+        raise click.UsageError("--scheduler needs --engine dask / --scheduler 需要 --engine dask")
 
     init(app.engine)
     with Progress(
@@ -74,16 +106,35 @@ def run(
             bar.update(task, completed=_STEPS.index(name), description=name)
 
         try:
-            run_id, fc = store.run_from_warehouse(
-                app.engine, horizon, product_ids=skus, county_ids=counties, windows=windows, n_jobs=jobs, step=step
-            )
+            history = None
+            if lake:
+                from livecommerce.lake import demand_history
+
+                history = demand_history(lake, product_ids=skus or None, county_ids=counties or None)
+            with named_engine(engine_name, n_jobs=jobs, scheduler=scheduler) as engine_map:
+                run_id, fc = store.run_from_warehouse(
+                    app.engine,
+                    horizon,
+                    product_ids=skus,
+                    county_ids=counties,
+                    windows=windows,
+                    n_jobs=jobs,
+                    step=step,
+                    engine_map=engine_map,
+                    history=history,
+                    source="lake" if lake else "warehouse",
+                )
         except (ForecastInputError, store.NoHistory) as exc:
             raise _input_error(exc) from exc
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from exc
         bar.update(task, completed=len(_STEPS))
     acc = store.accuracy(app.engine, run_id)
     doc = {
         "run_id": run_id,
         "horizon": horizon,
+        "engine": engine_name,
+        "source": "lake" if lake else "warehouse",
         "series": fc["unique_id"].n_unique(),
         "start": fc["ds"].min(),
         "end": fc["ds"].max(),

@@ -58,7 +58,9 @@ def _points(
     by_uid = {k[0]: g for k, g in sessions.group_by(UID)} if sessions is not None else {}
     items = [(g, settings, by_uid.get(k[0])) for k, g in panel.frame.group_by(UID, maintain_order=True)]
     parts = _engine(engine, n_jobs)(run_one, items)
-    return pl.concat(parts, how="vertical_relaxed")
+    # one chunk per column whatever the engine: polars' parallel aggregations add floats in an order that
+    # follows the memory layout, and frames that crossed a process boundary come back laid out differently
+    return pl.concat(parts, how="vertical_relaxed").rechunk()
 
 
 def _with_notes(frame: pl.DataFrame, panel: Panel) -> pl.DataFrame:

@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from livecommerce.forecast.engine import Engine as MapEngine
 from livecommerce.warehouse.tables import BacktestMetric, Forecast, ForecastRun
 from livecommerce.warehouse.upsert import upsert
 
@@ -281,13 +282,20 @@ def run_from_warehouse(
     windows: int = 3,
     n_jobs: int = -1,
     step: Any = None,
+    engine_map: MapEngine | None = None,
+    history: pl.DataFrame | None = None,
+    source: str = "warehouse",
 ) -> tuple[str, pl.DataFrame]:
     """Forecast every product series in the warehouse, store the run; return its id and the forecast.
 
-    History is the daily units per product (local days, ``queries.demand_history``); regressors are
-    the festival calendar flags. ``windows`` backtest windows calibrate and score the run (0: none).
-    ``step(description)`` is called before each stage (for progress bars). Raises
-    :class:`NoHistory` when there are no sales, ``ForecastInputError`` for unusable series.
+    History is the daily units per product (local days, ``queries.demand_history``), or ``history`` when
+    given (``unique_id, ds, y``, e.g. :func:`livecommerce.lake.demand_history` of a Parquet lake, same
+    definition; ``source`` names it in the run, e.g. ``"lake"``); regressors are the festival calendar
+    flags. ``windows`` backtest windows calibrate and score the run (0: none). ``engine_map`` maps the
+    per-series work (see :mod:`livecommerce.forecast.engine`: ``serial_map``, ``process_map``,
+    ``dask_map``; default: a process pool of ``n_jobs``); the results do not depend on it.
+    ``step(description)`` is called before each stage (for progress bars). Raises :class:`NoHistory`
+    when there are no sales, ``ForecastInputError`` for unusable series.
     """
     import livecommerce.calendar as calendar
     from livecommerce.forecast import backtest
@@ -300,7 +308,8 @@ def run_from_warehouse(
             step(name)
 
     _step("history / 读取历史")
-    history = demand_history(engine, product_ids=list(product_ids) or None, county_ids=list(county_ids) or None)
+    if history is None:
+        history = demand_history(engine, product_ids=list(product_ids) or None, county_ids=list(county_ids) or None)
     if history.is_empty():
         raise NoHistory(
             "no sales to forecast from: load exports first (`livecommerce etl load PATH`) or check --sku/--county. "
@@ -317,8 +326,12 @@ def run_from_warehouse(
         "calendar_version": calendar.CALENDAR_VERSION,
     }
     _step("forecast / 预测")
-    fc = forecast_fn(history, horizon, future, n_windows=windows, n_jobs=n_jobs)
+    fc = forecast_fn(history, horizon, future, n_windows=windows, n_jobs=n_jobs, engine=engine_map)
     _step("backtest / 回测")
-    bt = backtest(history, horizon, n_windows=windows, exog=calendar.FLAGS, n_jobs=n_jobs) if windows else None
+    bt = (
+        backtest(history, horizon, n_windows=windows, exog=calendar.FLAGS, n_jobs=n_jobs, engine=engine_map)
+        if windows
+        else None
+    )
     _step("save / 保存")
-    return save_run(engine, fc, bt, horizon=horizon, source="warehouse", parameters=params), fc
+    return save_run(engine, fc, bt, horizon=horizon, source=source, parameters=params), fc
