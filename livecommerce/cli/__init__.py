@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from livecommerce.cli import core as _core  # noqa: F401  (registers commands)
 from livecommerce.cli import etl as _etl  # noqa: F401
+from livecommerce.cli import export as _export  # noqa: F401
 from livecommerce.cli import forecast as _forecast  # noqa: F401
 from livecommerce.cli import plan as _plan  # noqa: F401
 from livecommerce.cli import recommend as _recommend  # noqa: F401

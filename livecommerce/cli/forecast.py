@@ -85,6 +85,7 @@ def run(
 
     from livecommerce.forecast import ForecastInputError, store
     from livecommerce.forecast.engine import named_engine
+    from livecommerce.lake import LakeError
     from livecommerce.warehouse import init
 
     if scheduler and engine_name != "dask":
@@ -124,7 +125,7 @@ def run(
                     history=history,
                     source="lake" if lake else "warehouse",
                 )
-        except (ForecastInputError, store.NoHistory) as exc:
+        except (ForecastInputError, store.NoHistory, LakeError) as exc:
             raise _input_error(exc) from exc
         except ImportError as exc:
             raise click.ClickException(str(exc)) from exc
