@@ -1,6 +1,7 @@
 """Benchmark: forecast and backtest every product series of the simulated medium world.
 
 Usage: python benchmarks/bench_forecast.py [--out DIR] [--horizon 28] [--origins 6] [--jobs 1]
+       python benchmarks/bench_forecast.py --engine dask [--workers 2] [--synthetic N]
 
 Generates the medium world (seed 42) into ``DIR`` once, builds the daily product series (units per
 local day, with price, sessions, live minutes and festival flags) and the session history, then
@@ -11,6 +12,12 @@ in-sample naive error before the block), MASE relative to seasonal naive, 80% in
 and series per second. Where statsforecast is installed, its AutoETS runs in the same process on the
 same series and blocks (``cross_validation``, 80% level) and the ratios are printed side by side.
 The truth file is used only for the sold-out flags.
+
+``--engine dask`` runs the same holdout on a Dask ``LocalCluster`` of one worker process, then of
+``--workers`` (one thread each; started and warmed up outside the timing), checks that the results
+are identical and prints the seconds, the per-series cost and the speed-up over one worker. With
+``--synthetic N`` it forecasts ``N`` seeded synthetic daily series (two years, weekly season, price
+response) instead of the world's few product series, which shows how the per-series work scales.
 """
 
 from __future__ import annotations
@@ -87,6 +94,63 @@ def autoets(daily: pl.DataFrame, h: int, origins: int) -> tuple[pl.DataFrame, fl
     return res, seconds
 
 
+def synthetic(n: int, days: int = 730, seed: int = 7) -> pl.DataFrame:
+    """Return ``n`` seeded daily series: ``unique_id, ds, y, price`` (weekly season, price response)."""
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    ds = [dt.date(2023, 1, 1) + dt.timedelta(days=int(k)) for k in t]
+    parts = []
+    for i in range(n):
+        price = rng.uniform(20, 60) * (1 + 0.1 * rng.standard_normal(days))
+        lam = rng.uniform(0.3, 30.0) * np.exp(0.4 * np.sin(2 * np.pi * t / 7) - 0.8 * np.log(price / price.mean()))
+        parts.append(
+            pl.DataFrame({"unique_id": f"s{i:05d}", "ds": ds, "y": rng.poisson(lam).astype(float), "price": price})
+        )
+    return with_festival_flags(pl.concat(parts))
+
+
+def dask_speedup(args: argparse.Namespace) -> None:
+    """Time the holdout on a one-worker and a ``--workers`` LocalCluster; print seconds and the speed-up."""
+    from distributed import Client, LocalCluster
+    from polars.testing import assert_frame_equal
+
+    from livecommerce.forecast.engine import dask_map
+
+    if args.synthetic:
+        sessions, daily = None, synthetic(args.synthetic)
+        what = f"{args.synthetic} synthetic series"
+    else:
+        sessions, daily = frames(world(args.out))
+        what = "the medium world's product series"
+    n_series = daily["unique_id"].n_unique()
+    fits = n_series * args.origins
+    print(f"dask: {what} ({n_series} series x {args.origins} origins x h={args.horizon})")
+    results, seconds = {}, {}
+    for workers in sorted({1, args.workers}):
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            client.run(lambda: __import__("livecommerce.forecast._series"))  # imports outside the timing
+            t0 = time.perf_counter()
+            results[workers] = holdout(daily, args.horizon, sessions, origins=args.origins, engine=dask_map(client))
+            seconds[workers] = time.perf_counter() - t0
+    same = all(r.equals(results[1]) for r in results.values())
+    for r in results.values():
+        assert_frame_equal(r, results[1], check_exact=True)
+    print(f"{'workers':>8} {'seconds':>9} {'s/series-fit':>13} {'speed-up':>9}")
+    for workers, secs in seconds.items():
+        print(f"{workers:8d} {secs:9.1f} {secs / fits:13.3f} {seconds[1] / secs:9.2f}")
+    print(f"results identical across worker counts: {same}")
+    print(f"speed-up over one worker: {seconds[1] / seconds[max(seconds)]:.2f}x with {max(seconds)} workers")
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -94,7 +158,13 @@ def main() -> None:
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--origins", type=int, default=6)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--engine", choices=["process", "dask"], default="process", help="dask: speed-up over one worker")
+    ap.add_argument("--workers", type=int, default=2, help="Dask worker processes to compare with one (--engine dask)")
+    ap.add_argument("--synthetic", type=int, default=0, help="N synthetic series instead of the world (--engine dask)")
     args = ap.parse_args()
+    if args.engine == "dask":
+        dask_speedup(args)
+        return
     d = world(args.out)
     t0 = time.perf_counter()
     sessions, daily = frames(d)
