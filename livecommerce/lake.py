@@ -208,8 +208,9 @@ def _warehouse_counts(engine: Engine, fact: _Fact, before: dt.date) -> dict[tupl
     when = _when(fact)
     platform = fact.table.c.platform_id
     with engine.connect() as conn:
-        day = local_day(conn, when)
-        stmt = select(day, platform, func.count()).where(when < _start_utc(before)).group_by(day, platform)
+        # group on a subquery's column: PostgreSQL would see two different bound time-zone parameters
+        days = select(local_day(conn, when).label("d"), platform.label("p")).where(when < _start_utc(before)).subquery()
+        stmt = select(days.c.d, days.c.p, func.count()).group_by(days.c.d, days.c.p)
         return {(dt.date.fromisoformat(str(d)[:10]), p): int(n) for d, p, n in conn.execute(stmt)}
 
 
