@@ -47,6 +47,7 @@ def server(source: Source) -> Iterator[str]:
 def browser(chromium):  # type: ignore[no-untyped-def]
     chromium.delete_all_cookies()
     chromium.set_window_size(1280, 1000)
+    chromium.get_log("browser")  # drain: the shared browser's earlier console lines belong to earlier tests
     return chromium
 
 
