@@ -755,16 +755,27 @@ def refunds(
     return out.sort("refund_fen", descending=True)
 
 
+#: attribution fields arrive the next day: a line still provisional after this many days of newer data is stale
+PROVISIONAL_DAYS = 30
+
+
 def freshness(
     engine: Engine, scope: Scope, *, after_sale_days: int = 15, now: dt.datetime | None = None
 ) -> pl.DataFrame:
     """Return one row per platform: last day with sales, last load, lines whose attribution is still
-    provisional, and GMV of the days still inside the after-sale window (their net GMV is provisional).
-    Reads the daily rollup."""
+    provisional (in the last :data:`PROVISIONAL_DAYS` days of data), and GMV of the days still inside
+    the after-sale window (their net GMV is provisional). Reads only the recent end of the daily rollup,
+    so its cost does not grow with the history (a platform with no sales in that recent end is absent)."""
     now = now or dt.datetime.now(dt.UTC)
     window_start = (now.astimezone(_TZ) - dt.timedelta(days=after_sale_days)).date()
     with engine.connect() as conn:
         v = _visible(conn, scope)
+        newest = conn.execute(select(func.max(_RD.c.day))).scalar()  # the day index answers this at once
+        if newest is None:
+            return pl.DataFrame({"platform_id": []})
+        if isinstance(newest, str):
+            newest = dt.date.fromisoformat(newest)
+        recent = min(window_start, newest - dt.timedelta(days=PROVISIONAL_DAYS))
         frame = _frame(
             conn,
             select(
@@ -773,7 +784,7 @@ def freshness(
                 func.sum(_RD.c.provisional_lines).label("provisional_lines"),
                 func.sum(case((_RD.c.day >= window_start, _RD.c.gmv_fen), else_=0)).label("open_after_sale_fen"),
             )
-            .where(_daily_scope(v))
+            .where(_daily_scope(v), _RD.c.day >= recent)
             .group_by(_RD.c.platform_id)
             .order_by(_RD.c.platform_id),
         )
