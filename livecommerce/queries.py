@@ -445,6 +445,17 @@ def _top(
     return out.sort("gmv", descending=True).head(limit)
 
 
+def _top_named(
+    engine: Engine, scope: Scope, column: str, names: Select[Any], f: Filters, limit: int, level: Level, key: str | None
+) -> pl.DataFrame:
+    out = _top(engine, scope, column, f, limit, level, key)
+    if out.is_empty():
+        return out
+    with engine.connect() as conn:
+        labels = _frame(conn, names)
+    return out.join(labels, on=column, how="left") if labels.height else out
+
+
 def top_products(
     engine: Engine,
     scope: Scope,
@@ -454,12 +465,9 @@ def top_products(
     key: str | None = None,
 ) -> pl.DataFrame:
     """Return the ``limit`` best-selling products (by GMV) with gmv, net_gmv, orders, units, refund rate and title."""
-    out = _top(engine, scope, "product_key", filters or Filters(), limit, level, key)
-    if out.is_empty():
-        return out
-    with engine.connect() as conn:
-        titles = _frame(conn, select(Product.__table__.c.product_id.label("product_key"), Product.__table__.c.title))
-    return out.join(titles, on="product_key", how="left") if titles.height else out
+    p = Product.__table__
+    titles = select(p.c.product_id.label("product_key"), p.c.title)
+    return _top_named(engine, scope, "product_key", titles, filters or Filters(), limit, level, key)
 
 
 def top_hosts(
@@ -471,12 +479,9 @@ def top_hosts(
     key: str | None = None,
 ) -> pl.DataFrame:
     """Return the ``limit`` hosts with the highest GMV (``host_key == ''``: sales credited to no host)."""
-    out = _top(engine, scope, "host_key", filters or Filters(), limit, level, key)
-    if out.is_empty():
-        return out
-    with engine.connect() as conn:
-        names = _frame(conn, select(Host.__table__.c.host_id.label("host_key"), Host.__table__.c.name))
-    return out.join(names, on="host_key", how="left") if names.height else out
+    h = Host.__table__
+    names = select(h.c.host_id.label("host_key"), h.c.name)
+    return _top_named(engine, scope, "host_key", names, filters or Filters(), limit, level, key)
 
 
 def session_list(
