@@ -672,25 +672,22 @@ class _Cells:
             _reject(self.path, line, self.header_of.get(f, f), code, value, detail=f"sheet 工作表 {self.sheet}")
         )
 
-    def whole(self, line: int, cells: Mapping[str, str | None], f: str) -> int | None:
+    def _parsed(self, line: int, cells: Mapping[str, str | None], f: str, parse: Any) -> Any:
+        """Return cell ``f`` parsed by the series normaliser ``parse``; None (and a reject) when unreadable."""
         text = cells.get(f)
         if text is None:
             return None
-        out, bad = nz.whole_numbers(pl.Series([text]))
+        out, bad = parse(pl.Series([text]))
         if bad[0]:
             self._bad(line, f, "bad_value", text)
             return None
         return out[0]
 
+    def whole(self, line: int, cells: Mapping[str, str | None], f: str) -> int | None:
+        return self._parsed(line, cells, f, nz.whole_numbers)
+
     def fraction(self, line: int, cells: Mapping[str, str | None], f: str) -> float | None:
-        text = cells.get(f)
-        if text is None:
-            return None
-        out, bad = nz.fractions(pl.Series([text]))
-        if bad[0]:
-            self._bad(line, f, "bad_value", text)
-            return None
-        return out[0]
+        return self._parsed(line, cells, f, nz.fractions)
 
     def fen(self, line: int, cells: Mapping[str, str | None], f: str) -> int | None:
         text = cells.get(f)
