@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
@@ -127,12 +127,23 @@ def _key(text: str) -> str:
 def ids(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Return ids as exact text and a mask of ids Excel mangled into scientific notation.
 
-    Unwraps ``="…"``, a leading ``'`` and surrounding spaces or tabs.
+    Unwraps ``="…"``, a leading ``'`` and surrounding spaces or tabs. Only the cells that need it
+    are rewritten (a clean export has none), so the common case is two quick scans.
     """
-    s = texts.str.strip_chars()
-    s = s.str.replace(r'^="(.*)"$', "$1").str.replace(r'^"(.*)"$', "$1").str.strip_chars_start("'").str.strip_chars()
-    s = pl.select(pl.when(s.str.len_chars() == 0).then(None).otherwise(s)).to_series().alias(texts.name)
-    bad = s.str.contains(_SCIENTIFIC).fill_null(False)
+    wrapped = texts.str.contains(r"^[\s=\"']|[\s\"]$").fill_null(False)
+    s = texts
+    if wrapped.any():
+        at = wrapped.arg_true()
+        part = s.gather(at).str.strip_chars()
+        part = part.str.replace(r'^="(.*)"$', "$1").str.replace(r'^"(.*)"$', "$1")
+        part = part.str.strip_chars_start("'").str.strip_chars()
+        s = s.scatter(at, part)
+    empty = (s.str.len_bytes() == 0).fill_null(False)
+    if empty.any():
+        s = s.scatter(empty.arg_true(), None)
+    s = s.alias(texts.name)
+    maybe = s.str.contains("[eE]").fill_null(False)
+    bad = maybe & s.str.contains(_SCIENTIFIC).fill_null(False) if maybe.any() else maybe
     return s, bad
 
 
@@ -192,23 +203,50 @@ def fractions(texts: pl.Series) -> tuple[pl.Series, pl.Series]:
     return out, bad
 
 
-def _parse_naive(s: pl.Series) -> pl.Series:
-    result = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us"))
-    todo = s.is_not_null()
-    for fmt in _NAIVE_FORMATS + _DATE_FORMATS:
-        if not todo.any():
+def _gradually(texts: pl.Series, parsers: list[Callable[[pl.Series], pl.Series]]) -> pl.Series:
+    """Return UTC datetimes from the first parser that reads each cell; each parser only sees the
+    cells the earlier ones could not read (most files use one layout, so usually one pass)."""
+    out = pl.Series(texts.name, [None] * len(texts), dtype=pl.Datetime("us", "UTC"))
+    todo = texts.is_not_null().arg_true()
+    for parser in parsers:
+        if todo.is_empty():
             break
-        parsed = s.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
-        result = pl.select(pl.when(todo & parsed.is_not_null()).then(parsed).otherwise(result)).to_series()
-        todo = todo & result.is_null()
-    if todo.any():
+        parsed = parser(texts.gather(todo))
+        read = parsed.is_not_null()
+        if read.any():
+            out = out.scatter(todo.filter(read), parsed.filter(read))
+            todo = todo.filter(~read)
+    return out
+
+
+def _strptime(fmt: str, *, tz: str | None) -> Callable[[pl.Series], pl.Series]:
+    """A parser of one layout: aware text (``tz=None``) or naive local time in ``tz``."""
+
+    def parse(s: pl.Series) -> pl.Series:
+        if tz is None:
+            return s.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False, exact=True)
+        naive = s.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+        return naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+    return parse
+
+
+def _excel_serial(tz: str) -> Callable[[pl.Series], pl.Series]:
+    """A parser of Excel serial day numbers (local time in ``tz``) between 1954 and 2119."""
+
+    def parse(s: pl.Series) -> pl.Series:
         serial = s.cast(pl.Float64, strict=False)
-        plausible = todo & serial.is_not_null() & (serial > 20000) & (serial < 80000)
-        if plausible.any():
-            micro = (serial * 86_400_000_000).round(0).cast(pl.Int64, strict=False)
-            excel = pl.select(pl.lit(_EXCEL_EPOCH) + pl.duration(microseconds=micro)).to_series()
-            result = pl.select(pl.when(plausible).then(excel).otherwise(result)).to_series()
-    return result
+        plausible = serial.is_not_null() & (serial > 20000) & (serial < 80000)
+        micro = pl.select(pl.when(plausible).then(serial * 86_400_000_000)).to_series().round(0).cast(pl.Int64)
+        naive = pl.select(pl.lit(_EXCEL_EPOCH) + pl.duration(microseconds=micro)).to_series()
+        return naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+    return parse
+
+
+def _offsets_spelled(s: pl.Series) -> pl.Series:
+    """The same text with a trailing ``Z`` written as ``+00:00`` (for the ``%z`` layouts)."""
+    return s.str.replace(r"Z$", "+00:00")
 
 
 def timestamps(texts: pl.Series, *, tz: str) -> tuple[pl.Series, pl.Series]:
@@ -218,20 +256,15 @@ def timestamps(texts: pl.Series, *, tz: str) -> tuple[pl.Series, pl.Series]:
     Layouts: ``2021-05-17 14:03:22``, ``2021/5/17 14:03``, ISO-8601, ``2021年5月17日``, dates
     alone, and Excel serial numbers (``44333.58``).
     """
-    s = texts.str.strip_chars().str.replace(r"Z$", "+00:00")
-    aware_mask = s.str.contains(r"\d[+-]\d{2}:?\d{2}$").fill_null(False)
-    naive = _parse_naive(pl.select(pl.when(~aware_mask).then(s)).to_series())
-    local = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
-    out = local
-    if aware_mask.any():
-        aware = pl.Series(s.name, [None] * len(s), dtype=pl.Datetime("us", "UTC"))
-        todo = aware_mask
-        for fmt in _AWARE_FORMATS:
-            parsed = s.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False, exact=True)
-            aware = pl.select(pl.when(todo & parsed.is_not_null()).then(parsed).otherwise(aware)).to_series()
-            todo = todo & aware.is_null()
-        out = pl.select(pl.when(aware_mask).then(aware).otherwise(local)).to_series()
-    out = out.alias(texts.name)
+    s = texts.str.strip_chars()
+    aware = [_strptime(fmt, tz=None) for fmt in _AWARE_FORMATS]
+    parsers: list[Callable[[pl.Series], pl.Series]] = [
+        _strptime("%Y-%m-%dT%H:%M:%SZ", tz=None),  # the canonical files' layout, read in one pass
+        *[_strptime(fmt, tz=tz) for fmt in _NAIVE_FORMATS + _DATE_FORMATS],
+        *[lambda x, parse=parse: parse(_offsets_spelled(x)) for parse in aware],
+        _excel_serial(tz),
+    ]
+    out = _gradually(s, parsers).alias(texts.name)
     bad = s.is_not_null() & out.is_null()
     return out, bad
 

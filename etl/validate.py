@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -73,6 +74,11 @@ _DUP_KEYS: dict[str, tuple[str, ...]] = {
 _FUTURE_SLACK = dt.timedelta(hours=1)
 _PLACEHOLDER_GENRE = "数据将于第二天更新"
 _SUMMARY_WORDS = frozenset({"合计", "总计", "整体", "total", "sum"})
+_GAP = r"[\s:：]*"
+#: a cell that is one of the summary words, whatever the case, spaces or colons around and inside it
+_SUMMARY_CELL = (
+    f"(?i)^{_GAP}(" + "|".join(_GAP.join(re.escape(ch) for ch in word) for word in sorted(_SUMMARY_WORDS)) + f"){_GAP}$"
+)
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def _prepared(
         raw.select(
             pl.any_horizontal(
                 [
-                    pl.col(c).str.replace_all(r"[\s:：]", "").str.to_lowercase().is_in(list(_SUMMARY_WORDS))
+                    pl.col(c).str.contains(_SUMMARY_CELL)
                     for c in cell_cols[:4]
                 ]
             )

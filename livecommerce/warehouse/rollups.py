@@ -45,6 +45,7 @@ _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
+_FETCH = 100_000  # order lines fetched at once while reading a window
 _SESSION_REACH = dt.timedelta(hours=24)  # the longest session whose orders a window can contain
 
 
@@ -66,37 +67,47 @@ def _utc_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.
     return start, end
 
 
+def _when_text(conn: Connection, when: ColumnElement[dt.datetime]) -> ColumnElement[str]:
+    """The UTC time as fixed-width text ``YYYY-MM-DD HH:MM:SS.ffffff`` (sorts as time does)."""
+    if conn.dialect.name == "sqlite":
+        return cast(when, String)  # SQLAlchemy stores SQLite datetimes in exactly this layout
+    return func.to_char(func.timezone("UTC", when), "YYYY-MM-DD HH24:MI:SS.US")
+
+
 def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
     """The paid lines of ``platform`` in ``[start, end)`` with what the order-line rollups need.
 
-    One read; the rollups are then aggregated in polars (SQLite's window functions over a long
-    history were the slowest part of a load)."""
+    One read; the rollups are then aggregated in polars (SQLite's GROUP BY and window functions
+    over a long history were the slowest part of a load). Few text columns travel: the local day
+    is derived here from the time, the status only as "cancelled or not"."""
     when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
     stmt = select(
-        cast(local_day(conn, when), String).label("day"),
         func.coalesce(_OL.c.host_id, literal("")).label("host_key"),
         func.coalesce(_OL.c.product_id, literal("")).label("product_key"),
         _OL.c.order_id,
         _OL.c.line_no,
         func.coalesce(_OL.c.buyer_id, _OL.c.order_id).label("buyer_key"),
-        cast(when, String).label("when"),
+        _when_text(conn, when).label("when"),
         _OL.c.amount_fen,
         _OL.c.refund_fen,
         _OL.c.quantity,
-        _OL.c.status,
+        case((_OL.c.status == "cancelled", 1), else_=0).label("cancelled"),
         case((_OL.c.attribution_provisional == True, 1), else_=0).label("provisional"),  # noqa: E712
         func.coalesce(_OL.c.province, literal("")).label("province"),
         func.coalesce(_OL.c.refund_reason, literal("")).label("reason"),
         _transit_days(conn).label("transit_days"),
     ).where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
     result = conn.execute(stmt)
-    names = list(result.keys())
-    rows = result.cursor.fetchall()  # plain driver tuples: no Row objects for a long history
+    ints = ("line_no", "amount_fen", "refund_fen", "quantity", "cancelled", "provisional", "transit_days")
+    schema = {n: (pl.Int64 if n in ints else pl.Utf8) for n in result.keys()}
+    pieces = [pl.DataFrame(schema=schema)]
+    while rows := result.cursor.fetchmany(_FETCH):  # plain driver tuples, a piece at a time: the
+        pieces.append(pl.DataFrame(rows, schema=schema, orient="row"))  # columns take far less memory
     result.close()
-    ints = ("line_no", "amount_fen", "refund_fen", "quantity", "provisional", "transit_days")
-    schema = {n: (pl.Int64 if n in ints else pl.Utf8) for n in names}
-    frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
-    return frame.with_columns(pl.col("day").cast(pl.Utf8).str.slice(0, 10).str.to_date())
+    frame = pl.concat(pieces, rechunk=True)
+    del pieces
+    local = pl.col("when").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC").dt.convert_time_zone(LOCAL_TZ)
+    return frame.with_columns(local.dt.date().alias("day"))
 
 
 def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
@@ -108,13 +119,13 @@ def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
     frame = lines.sort("when", "order_id", "line_no").with_columns(
         (pl.col("line_no") == pl.col("line_no").min().over(per_order)).alias("order_first"),
         (pl.col("refund_fen") > 0).any().over(per_order).alias("order_refunded"),
-        (pl.col("status") == "cancelled").all().over(per_order).alias("order_cancelled"),
+        (pl.col("cancelled") == 1).all().over(per_order).alias("order_cancelled"),
         (pl.int_range(pl.len()).over(["day", "host_key", "buyer_key"]) == 0).alias("buyer_first"),
     )
     out = frame.group_by("day", "host_key", "product_key").agg(
         pl.col("amount_fen").sum().alias("gmv_fen"),
         pl.col("refund_fen").sum().alias("refund_fen"),
-        pl.when(pl.col("status") == "cancelled")
+        pl.when(pl.col("cancelled") == 1)
         .then(pl.col("amount_fen") - pl.col("refund_fen"))
         .otherwise(0)
         .sum()
@@ -311,6 +322,7 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
             _stale_deleted(conn, table, platform, first_day, last_day, rows)
             if not rows.is_empty():
                 result = result + upsert(conn, table, rows)
+        del lines
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())

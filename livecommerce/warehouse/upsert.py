@@ -297,25 +297,21 @@ def _sqlite_bulk_upsert(
     merge: Mapping[str, Merge],
     stamp: Sequence[str],
 ) -> UpsertResult:
-    """Insert new keys with a plain ``INSERT … ON CONFLICT DO NOTHING`` and upsert only the keys
-    that exist: SQLite inserts far slower through ``DO UPDATE SET`` of several columns even when
-    nothing conflicts, and the split also gives exact counts (rows changed per statement)."""
-    import polars as pl
+    """Insert every row with a plain ``INSERT … ON CONFLICT DO NOTHING``; only when some keys
+    already existed, run the ``DO UPDATE`` statement with the merge rules over the rows.
 
+    SQLite inserts far slower through ``DO UPDATE SET`` of several columns even when nothing
+    conflicts, so new rows never go through it. The counts stay exact: the first pass changes
+    exactly the new rows; in the second every row conflicts, and the ``WHERE … IS DISTINCT FROM``
+    guard lets through only rows whose merged values differ (a row just inserted merges with
+    itself into itself), so its rowcount is the rows updated."""
     columns = list(frame.columns)
     values = _sqlite_values(frame)
-    existing = _sqlite_existing_keys(conn, table, values.select(key))
-    if existing.height:
-        marked = values.join(existing.with_columns(pl.lit(True).alias("_exists")), on=list(key), how="left")
-        old_rows = marked.filter(pl.col("_exists").fill_null(False)).drop("_exists")
-        new_rows = marked.filter(~pl.col("_exists").fill_null(False)).drop("_exists")
-    else:
-        old_rows, new_rows = values.head(0), values
-    inserted = _sqlite_executed(conn, _upsert_statement(conn, table, columns, key, [], {}, []), columns, new_rows)
+    inserted = _sqlite_executed(conn, _upsert_statement(conn, table, columns, key, [], {}, []), columns, values)
     updated = 0
-    if old_rows.height:
+    if inserted < values.height and updatable:
         stmt = _upsert_statement(conn, table, columns, key, updatable, merge, stamp)
-        updated = _sqlite_executed(conn, stmt, columns, old_rows)
+        updated = _sqlite_executed(conn, stmt, columns, values)
     return UpsertResult(inserted, updated, frame.height - inserted - updated)
 
 
@@ -335,28 +331,6 @@ def _sqlite_executed(conn: Connection, stmt: Any, columns: Sequence[str], rows: 
         result = conn.exec_driver_sql(sql, ordered.slice(start, step).rows())
         changed += max(result.rowcount, 0)
     return changed
-
-
-def _sqlite_existing_keys(conn: Connection, table: Table, keys: pl.DataFrame) -> pl.DataFrame:
-    """Return the rows of ``keys`` already present in ``table`` (through a temporary key table)."""
-    import polars as pl
-
-    names = list(keys.columns)
-    digest = hashlib.sha1(",".join(names).encode()).hexdigest()[:10]
-    temp = f"_keys_{table.name}_{digest}"
-    preparer = conn.dialect.identifier_preparer
-    quoted = ", ".join(preparer.quote(c) for c in names)
-    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({quoted})")
-    conn.exec_driver_sql(f"DELETE FROM {temp}")
-    conn.exec_driver_sql(f"INSERT INTO {temp} ({quoted}) VALUES ({', '.join('?' for _ in names)})", keys.rows())
-    target = preparer.format_table(table)
-    match = " AND ".join(f"t.{preparer.quote(c)} = k.{preparer.quote(c)}" for c in names)
-    found = conn.exec_driver_sql(
-        f"SELECT {', '.join('k.' + preparer.quote(c) for c in names)} FROM {temp} AS k "
-        f"WHERE EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
-    ).all()
-    conn.exec_driver_sql(f"DELETE FROM {temp}")
-    return pl.DataFrame([tuple(r) for r in found], schema=keys.schema, orient="row")
 
 
 def _pg_copy(conn: Connection, target: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
