@@ -120,3 +120,10 @@ def test_any_load_order_twice_or_once_ends_in_the_same_warehouse(world) -> None:
                 assert stored[key] == canonical[stage]
             else:
                 assert stored[key] in ("partially_refunded", "refunded")
+
+        # lineage (no foreign key since migration 0010): every line names the runs that wrote it,
+        # the first no later than the last, both recorded in ingest_run
+        with shuffled.connect() as conn:
+            runs = set(conn.execute(text("select run_id from ingest_run")).scalars())
+            lineage = conn.execute(text("select first_run_id, last_run_id from order_line")).all()
+        assert lineage and all(first in runs and last in runs and first <= last for first, last in lineage)

@@ -97,17 +97,22 @@ def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime
         func.coalesce(_OL.c.refund_reason, literal("")).label("reason"),
         _transit_days(conn).label("transit_days"),
     ).where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
-    result = conn.execute(stmt)
     ints = ("line_no", "amount_fen", "refund_fen", "quantity", "cancelled", "provisional", "transit_days")
-    schema = {n: (pl.Int64 if n in ints else pl.Utf8) for n in result.keys()}
-    pieces = [pl.DataFrame(schema=schema)]
-    while rows := result.cursor.fetchmany(_FETCH):  # plain driver tuples, a piece at a time: the
-        pieces.append(pl.DataFrame(rows, schema=schema, orient="row"))  # columns take far less memory
-    result.close()
-    frame = pl.concat(pieces, rechunk=True)
-    del pieces
+    schema = {c.name: (pl.Int64 if c.name in ints else pl.Utf8) for c in stmt.selected_columns}
+    frame = _fetched(conn, stmt, schema)
     local = pl.col("when").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC").dt.convert_time_zone(LOCAL_TZ)
     return frame.with_columns(local.dt.date().alias("day"))
+
+
+def _fetched(conn: Connection, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """Run ``stmt`` and return its rows as a frame, built a piece at a time from plain driver
+    tuples (columns take far less memory than the tuples of a long history)."""
+    result = conn.execute(stmt)
+    pieces = [pl.DataFrame(schema=schema)]
+    while rows := result.cursor.fetchmany(_FETCH):
+        pieces.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    result.close()
+    return pl.concat(pieces, rechunk=True)
 
 
 def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:

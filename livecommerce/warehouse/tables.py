@@ -328,8 +328,10 @@ class OrderLine(Base):
     attribution_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     source_format: Mapped[str | None] = mapped_column(String(64))
     platform_line_id: Mapped[str | None] = mapped_column(String(64))
-    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
-    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.run_id"))
+    # the runs that first and last wrote the line: written only by the loader, from the run row of
+    # its own transaction, so no foreign key (one trigger call per row on PostgreSQL; migration 0010)
+    first_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
     # issue 5: the session a file names for the line (canonical orders), an input of attribution
     export_session_id: Mapped[str | None] = mapped_column(String(128))
 

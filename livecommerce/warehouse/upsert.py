@@ -34,6 +34,8 @@ Merge = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]]
 
 # SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 _MAX_PARAMS = 30_000
+# keys of a PostgreSQL batch probed before trying the whole batch as new rows
+_PG_SAMPLE = 32
 
 
 @dataclass(frozen=True)
@@ -379,11 +381,24 @@ def _pg_copy_upsert(
     """COPY the keys to find which exist; COPY new rows straight into the table (as fast as a
     plain bulk load) and send only existing keys through a staging table and ``ON CONFLICT DO
     UPDATE`` with the merge rules. The caller serialises writers of the table (the ETL's advisory
-    lock): a key inserted by someone else meanwhile makes the COPY fail and the transaction roll back."""
+    lock): a key inserted by someone else meanwhile makes the COPY fail and the transaction roll back.
+
+    A batch whose sampled keys are all new is first COPYed whole inside a savepoint (a first load
+    does no key lookups at all); if a key did exist after all, the savepoint is rolled back and
+    the batch takes the careful path, so the counts and the merge rules never depend on the guess."""
     import polars as pl
+    from psycopg.errors import UniqueViolation
 
     columns = list(frame.columns)
     preparer = conn.dialect.identifier_preparer
+    sample = frame.select(key).sample(min(frame.height, _PG_SAMPLE), seed=0)
+    if not _pg_any_exists(conn, table, sample):
+        try:
+            with conn.begin_nested():
+                _pg_copy(conn, preparer.format_table(table), columns, frame)
+            return UpsertResult(frame.height, 0, 0)
+        except UniqueViolation:
+            pass  # some keys were there after all
     keys_name = _pg_temp(conn, table, list(key), "keys")
     _pg_copy(conn, keys_name, list(key), frame)
     keys = _table_clause(keys_name, list(key))
@@ -410,6 +425,17 @@ def _pg_copy_upsert(
         updated = int(conn.execute(select(func.count()).select_from(written)).scalar_one())
     inserted = new_rows.height
     return UpsertResult(inserted, updated, frame.height - inserted - updated)
+
+
+def _pg_any_exists(conn: Connection, table: Table, keys: pl.DataFrame) -> bool:
+    """Return True if any of the (few) ``keys`` is already in ``table``."""
+    if keys.height == 0:
+        return False
+    names = list(keys.columns)
+    # an OR of key equalities: PostgreSQL answers it with index lookups (a row-value IN list of
+    # this size made it scan the whole table)
+    match = or_(*[and_(*[table.c[k] == v for k, v in zip(names, row, strict=True)]) for row in keys.rows()])
+    return conn.execute(select(literal_column("1")).select_from(table).where(match).limit(1)).first() is not None
 
 
 def _table_clause(name: str, columns: Sequence[str]):  # type: ignore[no-untyped-def]
