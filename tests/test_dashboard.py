@@ -239,6 +239,48 @@ def test_product_load_forecasts_recommends_and_downloads(source) -> None:  # typ
     assert text.splitlines()[0].startswith("unique_id,ds") and len(text.splitlines()) == 8
 
 
+def test_product_page_reads_a_stored_run_and_its_totals_without_fitting(sample_world, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With a saved run (``livecommerce forecast run``), the page shows its forecast and the stock
+    from the run's stored 14-day total: no model is fitted while the page loads."""
+    import shutil
+
+    import livecommerce.forecast as forecasting
+    from livecommerce.forecast import store
+    from livecommerce.inventory import DemandDistribution, recommend_stock
+    from livecommerce.warehouse.engine import make_engine
+
+    path = tmp_path / "copy.db"
+    shutil.copy(sample_world.url.removeprefix("sqlite:///"), path)
+    engine = make_engine(f"sqlite:///{path}")
+    pid = "lixian-huaniu-5jin"
+    run_id, fc = store.run_from_warehouse(engine, 28, product_ids=[pid], windows=2, n_jobs=1)
+    total = store.latest_total(engine, pid, 14)
+    assert total is not None and total["run_id"] == run_id
+    first14 = fc.sort("ds").head(14)["mean"].sum()
+    assert total["mean"] == pytest.approx(first14) and total["q10"] <= total["q50"] <= total["q90"]
+    assert {d for d in (7, 14, 28) if store.latest_total(engine, pid, d)} == {7, 14, 28}
+
+    def no_fit(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("the product page fitted a model although a stored run covers the product")
+
+    for name in ("forecast", "forecast_total", "forecast_with_totals", "backtest"):
+        monkeypatch.setattr(forecasting, name, no_fit)
+    stored_source = Source(engine, load_settings({"LIVECOMMERCE_DB_URL": f"sqlite:///{path}"}))
+    loaded = product.load(stored_source, pid, 14)
+    assert loaded["stored"] is True and len(loaded["forecast"]) == 14
+    price = (loaded["price"].get("recommendation") or {}).get("price")
+    info = queries.directory(engine, EVERYTHING)["products"].filter(pl.col("product_id") == pid).row(0, named=True)
+    expected = recommend_stock(
+        DemandDistribution.from_quantiles({0.1: total["q10"], 0.5: total["q50"], 0.9: total["q90"]}, total["mean"]),
+        price=price,
+        unit_cost=(info.get("unit_cost_fen") or 0) / 100.0 or None,
+        shelf_life_days=info.get("shelf_life_days"),
+        category=info.get("category"),
+    )
+    assert loaded["stock"]["quantity"] == expected.quantity and loaded["stock"]["days"] == 14
+    engine.dispose()
+
+
 def test_csv_neutralises_formulas() -> None:
     assert product.neutralised("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert product.neutralised("@SUM") == "'@SUM" and product.neutralised(-3.5) == -3.5

@@ -310,3 +310,22 @@ def test_docs_describe_every_public_function_and_model_alias() -> None:
     for name in names:
         assert f"`{name}" in text, name
     assert {"forecast", "backtest", "forecast_total", "ForecastInputError"} <= set(pkg.__all__)
+
+
+def test_forecast_with_totals_is_forecast_and_forecast_total_from_one_fit() -> None:
+    from livecommerce.forecast import forecast_total, forecast_with_totals
+
+    hist = _frame({"a": _seasonal(150, 3), "b": _seasonal(150, 4, level=6)})
+    kw = dict(models=["seasonal_naive", "moving_average"], n_jobs=1)
+    daily, totals = forecast_with_totals(hist, 14, spans=(7, 14, 30), **kw)
+    assert daily.equals(forecast(hist, 14, **kw))
+    assert sorted(set(totals["days"].to_list())) == [7, 14]  # spans beyond the horizon are left out
+    fourteen = totals.filter(pl.col("days") == 14).drop("days")
+    assert fourteen.equals(forecast_total(hist, 14, **kw))
+    # the 7-day sum is the sum of the first 7 daily means, its quantiles ordered and below the 14-day ones
+    week = totals.filter(pl.col("days") == 7).sort("unique_id")
+    first7 = daily.sort("ds").group_by("unique_id").agg(pl.col("mean").head(7).sum()).sort("unique_id")
+    assert np.allclose(week["mean"].to_numpy(), first7["mean"].to_numpy())
+    assert (week["q0.1"] <= week["q0.5"]).all() and (week["q0.5"] <= week["q0.9"]).all()
+    assert (week["q0.9"].to_numpy() < fourteen.sort("unique_id")["q0.9"].to_numpy()).all()
+    assert (week["end"] - week["start"]).dt.total_days().to_list() == [6, 6]

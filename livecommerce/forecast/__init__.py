@@ -10,7 +10,14 @@ from the session demand model. See ``docs/forecasting.md``.
 from __future__ import annotations
 
 from livecommerce.forecast._frames import daily_session_exog
-from livecommerce.forecast.api import backtest, classify_demand, forecast, forecast_total, quantile_name
+from livecommerce.forecast.api import (
+    backtest,
+    classify_demand,
+    forecast,
+    forecast_total,
+    forecast_with_totals,
+    quantile_name,
+)
 from livecommerce.forecast.engine import process_map, serial_map
 from livecommerce.forecast.errors import ForecastInputError
 from livecommerce.forecast.models import (
@@ -43,6 +50,7 @@ __all__ = [
     "daily_session_exog",
     "forecast",
     "forecast_total",
+    "forecast_with_totals",
     "process_map",
     "quantile_name",
     "serial_map",

@@ -1,4 +1,5 @@
-"""The public orchestrators: ``forecast``, ``forecast_total``, ``backtest`` and ``classify_demand``."""
+"""The public orchestrators: ``forecast``, ``forecast_total``, ``forecast_with_totals``, ``backtest`` and
+``classify_demand``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from livecommerce.forecast.errors import ForecastInputError, Problem
 from livecommerce.forecast.intermittency import adi_cv2, demand_class
 from livecommerce.forecast.models import Model, model_from_alias
 
-__all__ = ["backtest", "classify_demand", "forecast", "forecast_total", "quantile_name"]
+__all__ = ["backtest", "classify_demand", "forecast", "forecast_total", "forecast_with_totals", "quantile_name"]
 
 Frame = Any  # a polars or pandas DataFrame
 
@@ -158,6 +159,51 @@ def _sessions(
     return frame, extra
 
 
+def _daily(points: pl.DataFrame, panel: Panel, taus: list[float]) -> pl.DataFrame:
+    """The per-period forecast with calibrated quantiles, from the fitted ``points``."""
+    bt = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
+    fin = points.filter(pl.col("window").is_null()).select(UID, DS, "step", "model", "mean", "scale", "series_note")
+    fin = _calibration_scale(fin, bt, [UID])
+    bt = _calibration_scale(bt, bt, [UID]).select(UID, "step", _scaled(pl.col(Y) - pl.col("mean")))
+    fin = apply_quantiles(residual_quantiles(bt, fin, taus), [quantile_name(t) for t in taus], total_scale="cal")
+    fin = _with_notes(fin, panel)
+    cols = [UID, DS, "model", "mean", *[quantile_name(t) for t in taus], "note"]
+    return _out(fin.select(cols).sort(UID, DS), panel)
+
+
+def _total(points: pl.DataFrame, panel: Panel, taus: list[float], k: int) -> pl.DataFrame:
+    """The sum over the first ``k`` periods with quantiles from the backtest errors of the same
+    ``k``-period sums (the first ``k`` steps of each backtest window), from the fitted ``points``."""
+    points = points.filter(pl.col("step") <= k)
+    sel = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
+    bt = (
+        _calibration_scale(sel, sel, [UID])
+        .group_by(UID, "window")
+        .agg((pl.col(Y) - pl.col("mean")).sum().alias("e"), pl.col("cal").first(), pl.len().alias("n"))
+        .filter(pl.col("n") == k)
+        .select(UID, pl.lit(0).alias("_k"), _scaled(pl.col("e")))
+    )
+    fin = (
+        points.filter(pl.col("window").is_null())
+        .group_by(UID, maintain_order=True)
+        .agg(
+            pl.col(DS).min().alias("start"),
+            pl.col(DS).max().alias("end"),
+            pl.col("model").first(),
+            pl.col("mean").sum(),
+            pl.col("scale").first(),
+            pl.col("series_note").first(),
+        )
+        .with_columns(pl.lit(0).alias("_k"))
+    )
+    fin = _calibration_scale(fin, sel, [UID])
+    rw_sd = 1.25 * math.sqrt(k * (k + 1) * (2 * k + 1) / 6)  # sum of random-walk errors, no backtest
+    fin = residual_quantiles(bt, fin, taus, key="_k", fallback_sd=rw_sd)
+    fin = _with_notes(apply_quantiles(fin, [quantile_name(t) for t in taus], total_scale="cal"), panel)
+    cols = [UID, "start", "end", "model", "mean", *[quantile_name(t) for t in taus], "note"]
+    return _out(fin.select(cols).sort(UID), panel)
+
+
 def forecast(
     history: Frame,
     h: int,
@@ -198,14 +244,45 @@ def forecast(
     panel, points = _forecast_points(
         history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
     )
-    bt = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
-    fin = points.filter(pl.col("window").is_null()).select(UID, DS, "step", "model", "mean", "scale", "series_note")
-    fin = _calibration_scale(fin, bt, [UID])
-    bt = _calibration_scale(bt, bt, [UID]).select(UID, "step", _scaled(pl.col(Y) - pl.col("mean")))
-    fin = apply_quantiles(residual_quantiles(bt, fin, taus), [quantile_name(t) for t in taus], total_scale="cal")
-    fin = _with_notes(fin, panel)
-    cols = [UID, DS, "model", "mean", *[quantile_name(t) for t in taus], "note"]
-    return _out(fin.select(cols).sort(UID, DS), panel)
+    return _daily(points, panel, taus)
+
+
+def forecast_with_totals(
+    history: Frame,
+    h: int,
+    future: Frame | None = None,
+    quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+    spans: Sequence[int] = (),
+    models: Sequence[str | Model] | None = None,
+    *,
+    n_windows: int = 3,
+    step: int | None = None,
+    freq: str | None = None,
+    season_length: int | None = None,
+    missing: Missing = "zero",
+    id_col: str = UID,
+    time_col: str = DS,
+    target_col: str = Y,
+    n_jobs: int = -1,
+    engine: Engine | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Forecast as :func:`forecast` and, from the same fits, the sums over the first ``k`` periods
+    for each ``k`` in ``spans`` (and ``h``) as :func:`forecast_total` does.
+
+    Returns ``(forecast, totals)``; ``totals`` has the columns of :func:`forecast_total` plus ``days``
+    (the ``k`` of the row). One fit serves both, so a stored run can answer the stock question for
+    7, 14 or 28 days without fitting again; a ``k``-period sum is calibrated on the first ``k``
+    steps of the same backtest windows.
+    """
+    taus = _taus(quantiles)
+    prep = dict(
+        id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
+    )
+    panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
+    daily = _daily(points, panel, taus)
+    days = sorted({int(k) for k in (*spans, h) if 0 < int(k) <= h})
+    totals = [_total(points, panel, taus, k).with_columns(pl.lit(k).alias("days")) for k in days]
+    return daily, pl.concat(totals, how="vertical_relaxed") if totals else pl.DataFrame()
 
 
 def forecast_total(
@@ -242,33 +319,7 @@ def forecast_total(
     panel, points = _forecast_points(
         history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
     )
-    sel = points.filter(pl.col("window").is_not_null() & pl.col("selected") & pl.col("mean").is_not_nan())
-    bt = (
-        _calibration_scale(sel, sel, [UID])
-        .group_by(UID, "window")
-        .agg((pl.col(Y) - pl.col("mean")).sum().alias("e"), pl.col("cal").first(), pl.len().alias("n"))
-        .filter(pl.col("n") == h)
-        .select(UID, pl.lit(0).alias("_k"), _scaled(pl.col("e")))
-    )
-    fin = (
-        points.filter(pl.col("window").is_null())
-        .group_by(UID, maintain_order=True)
-        .agg(
-            pl.col(DS).min().alias("start"),
-            pl.col(DS).max().alias("end"),
-            pl.col("model").first(),
-            pl.col("mean").sum(),
-            pl.col("scale").first(),
-            pl.col("series_note").first(),
-        )
-        .with_columns(pl.lit(0).alias("_k"))
-    )
-    fin = _calibration_scale(fin, sel, [UID])
-    rw_sd = 1.25 * math.sqrt(h * (h + 1) * (2 * h + 1) / 6)  # sum of random-walk errors, no backtest
-    fin = residual_quantiles(bt, fin, taus, key="_k", fallback_sd=rw_sd)
-    fin = _with_notes(apply_quantiles(fin, [quantile_name(t) for t in taus], total_scale="cal"), panel)
-    cols = [UID, "start", "end", "model", "mean", *[quantile_name(t) for t in taus], "note"]
-    return _out(fin.select(cols).sort(UID), panel)
+    return _total(points, panel, taus, h)
 
 
 def backtest(

@@ -21,16 +21,28 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from livecommerce.forecast.engine import Engine as MapEngine
-from livecommerce.warehouse.tables import BacktestMetric, Forecast, ForecastRun
+from livecommerce.warehouse.tables import BacktestMetric, Forecast, ForecastRun, ForecastTotal
 from livecommerce.warehouse.upsert import upsert
 
-__all__ = ["NoHistory", "accuracy", "backtest_metrics", "latest_forecast", "run_from_warehouse", "runs", "save_run"]
+__all__ = [
+    "NoHistory",
+    "accuracy",
+    "backtest_metrics",
+    "latest_forecast",
+    "latest_total",
+    "run_from_warehouse",
+    "runs",
+    "save_run",
+]
 
 _LOCAL = ZoneInfo("Asia/Shanghai")
 _RUN = ForecastRun.__table__
 _FC = Forecast.__table__
 _BM = BacktestMetric.__table__
+_FT = ForecastTotal.__table__
 _QUANTILES = {"q0.1": "q10", "q0.5": "q50", "q0.9": "q90"}
+#: the spans (days) whose summed demand a run stores besides its horizon: the product page's choices
+TOTAL_SPANS = (7, 14, 28)
 
 
 def _floats(frame: pl.DataFrame, cols: Sequence[str]) -> pl.DataFrame:
@@ -48,13 +60,16 @@ def save_run(
     cutoffs: pl.DataFrame | None = None,
     created_at: dt.datetime | None = None,
     run_id: str | None = None,
+    totals: pl.DataFrame | None = None,
 ) -> str:
     """Store one run: ``forecasts`` (from :func:`~livecommerce.forecast.forecast`) and backtest ``metrics``.
 
     ``forecasts`` has ``unique_id, ds, model, mean`` and ``q0.1/q0.5/q0.9`` (stored as ``q10/q50/q90``)
     and ``note``; ``metrics`` is the output of :func:`~livecommerce.forecast.backtest`. ``cutoffs``
     (``unique_id, cutoff``) gives each series' last history day; by default the day before its first
-    forecast day. Returns the run id. Everything is written in one transaction.
+    forecast day. ``totals`` (the second frame of :func:`~livecommerce.forecast.forecast_with_totals`:
+    ``unique_id, days, start, end, model, mean, q0.1/q0.5/q0.9, note``) are the sums over the first
+    ``days`` days, for the stock to prepare. Returns the run id. Everything is written in one transaction.
     """
     run_id = run_id or uuid.uuid4().hex
     created = created_at or dt.datetime.now(dt.UTC)
@@ -108,6 +123,25 @@ def save_run(
                 pl.col("note").cast(pl.String),
             )
             upsert(conn, _BM, bm)
+        if totals is not None and totals.height:
+            tt = totals.rename({k: v for k, v in _QUANTILES.items() if k in totals.columns})
+            for c in ("q10", "q50", "q90", "note"):
+                if c not in tt.columns:
+                    tt = tt.with_columns(pl.lit(None).alias(c))
+            tt = _floats(tt, ["mean", "q10", "q50", "q90"]).select(
+                pl.lit(run_id).alias("run_id"),
+                pl.col("unique_id").cast(pl.String),
+                pl.col("days").cast(pl.Int64),
+                pl.col("start").cast(pl.Date),
+                pl.col("end").cast(pl.Date),
+                "model",
+                "mean",
+                "q10",
+                "q50",
+                "q90",
+                pl.col("note").cast(pl.String),
+            )
+            upsert(conn, _FT, tt)
     return run_id
 
 
@@ -204,6 +238,26 @@ def latest_forecast(
     return out.with_columns(pl.col("ds").cast(pl.Date), pl.col("cutoff").cast(pl.Date)).sort("unique_id", "ds")
 
 
+def latest_total(engine: Engine, unique_id: str, days: int, run_id: str | None = None) -> dict[str, Any] | None:
+    """Return the stored sum of ``unique_id``'s units over ``days`` days from run ``run_id`` (default:
+    the latest run that stored one): ``start, end, model, mean, q10, q50, q90, note, run_id``; ``None``
+    when no run stored that span for the series."""
+    stmt = (
+        select(
+            _FT.c.start, _FT.c.end, _FT.c.model, _FT.c.mean, _FT.c.q10, _FT.c.q50, _FT.c.q90, _FT.c.note, _FT.c.run_id
+        )
+        .join(_RUN, _RUN.c.run_id == _FT.c.run_id)
+        .where(_FT.c.unique_id == unique_id, _FT.c.days == int(days))
+        .order_by(_RUN.c.created_at_utc.desc(), _RUN.c.run_id.desc())
+        .limit(1)
+    )
+    if run_id is not None:
+        stmt = stmt.where(_FT.c.run_id == run_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return dict(row._mapping) if row is not None else None
+
+
 def _run_or_latest(engine: Engine, run_id: str | None) -> str | None:
     if run_id is not None:
         return run_id
@@ -298,8 +352,7 @@ def run_from_warehouse(
     when there are no sales, ``ForecastInputError`` for unusable series.
     """
     import livecommerce.calendar as calendar
-    from livecommerce.forecast import backtest
-    from livecommerce.forecast import forecast as forecast_fn
+    from livecommerce.forecast import backtest, forecast_with_totals
     from livecommerce.forecast.evaluate import daily_future
     from livecommerce.queries import demand_history
 
@@ -326,7 +379,10 @@ def run_from_warehouse(
         "calendar_version": calendar.CALENDAR_VERSION,
     }
     _step("forecast / 预测")
-    fc = forecast_fn(history, horizon, future, n_windows=windows, n_jobs=n_jobs, engine=engine_map)
+    spans = tuple(d for d in TOTAL_SPANS if d < horizon)
+    fc, totals = forecast_with_totals(
+        history, horizon, future, spans=spans, n_windows=windows, n_jobs=n_jobs, engine=engine_map
+    )
     _step("backtest / 回测")
     bt = (
         backtest(history, horizon, n_windows=windows, exog=calendar.FLAGS, n_jobs=n_jobs, engine=engine_map)
@@ -334,4 +390,4 @@ def run_from_warehouse(
         else None
     )
     _step("save / 保存")
-    return save_run(engine, fc, bt, horizon=horizon, source=source, parameters=params), fc
+    return save_run(engine, fc, bt, horizon=horizon, source=source, parameters=params, totals=totals), fc

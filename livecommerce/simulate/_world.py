@@ -61,6 +61,7 @@ NEVER_PAID_SHARE = 0.03
 CANCEL_AFTER_PAY_SHARE = 0.02
 PARTIAL_REFUND_SHARE = 0.3  # of refunds on douyin and kuaishou (taobao and pinduoduo refund in full)
 COUPON_SHARE = 0.08
+ROOM_TURNOVER_S = 30 * 60  # a shop's live room between two hosts' sessions
 JOIN_SHARE = 0.12  # a live order line joins the previous order of the same session (2-line orders)
 LOCAL_OFFSET_S = 8 * 3600  # Asia/Shanghai, no DST since 1991
 
@@ -318,6 +319,11 @@ def _sessions(w: World) -> None:
     keep = season & (rng.random(cand.shape) > 0.2)
     keep = np.where(keep.any(1, keepdims=True), keep, season)
     ok = keep.any(1) & (end_s <= w.snapshot_s)
+    sched_start_s = day0 + sched_start * 60
+    sched_end_s = sched_start_s + sched_dur * 60
+    ok &= _one_shop_room(
+        county, h["platform"][host], np.minimum(start_s, sched_start_s), np.maximum(end_s, sched_end_s), ok
+    )
     keys = np.where(keep, rng.random(cand.shape), np.inf)
     order = np.argsort(keys, axis=1)
     rotation = np.take_along_axis(cand, order, 1)
@@ -353,6 +359,25 @@ def _sessions(w: World) -> None:
         "n_avail": n_avail[sel],
         "logged": rng.random(len(sel)) < w.spec.logged_share,
     }
+
+
+def _one_shop_room(
+    county: np.ndarray, platform: np.ndarray, start_s: np.ndarray, end_s: np.ndarray, held: np.ndarray
+) -> np.ndarray:
+    """Return which sessions can be held: a county's Taobao shop has one live room, so a Taobao
+    session starting less than ``ROOM_TURNOVER_S`` after the room's previous session (scheduled or
+    actual end, whichever is later) is not held. (Douyin and Kuaishou hosts stream from their
+    own accounts, and those exports name the host.)"""
+    free = np.ones(len(start_s), dtype=bool)
+    taobao = np.flatnonzero(held & (platform == LIVE_PLATFORMS.index("taobao")))
+    busy_until: dict[int, int] = {}
+    for i in taobao[np.lexsort((start_s[taobao], county[taobao]))]:
+        c = int(county[i])
+        if start_s[i] < busy_until.get(c, -(2**62)) + ROOM_TURNOVER_S:
+            free[i] = False
+        else:
+            busy_until[c] = int(end_s[i])
+    return free
 
 
 # --- explain windows, session-product demand ------------------------------------------------

@@ -44,6 +44,7 @@ __all__ = [
     "County",
     "Forecast",
     "ForecastRun",
+    "ForecastTotal",
     "Host",
     "IngestRun",
     "LiveSession",
@@ -547,6 +548,27 @@ class Forecast(Base):
     ds: Mapped[date] = mapped_column(Date, primary_key=True)
     model: Mapped[str] = mapped_column(String(32))
     cutoff: Mapped[date] = mapped_column(Date)
+    mean: Mapped[float] = mapped_column(Float)
+    q10: Mapped[float | None] = mapped_column(Float)
+    q50: Mapped[float | None] = mapped_column(Float)
+    q90: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ForecastTotal(Base):
+    """A run's forecast of the units of one series summed over its first ``days`` days (7, 14, 28 …).
+
+    ``mean`` and ``q10``/``q50``/``q90`` are units over the whole span, calibrated on the backtest
+    errors of the same sums (not sums of daily quantiles): what the stock to prepare is read from.
+    """
+
+    __tablename__ = "forecast_total"
+    run_id: Mapped[str] = mapped_column(ForeignKey("forecast_run.run_id", ondelete="CASCADE"), primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    model: Mapped[str] = mapped_column(String(32))
     mean: Mapped[float] = mapped_column(Float)
     q10: Mapped[float | None] = mapped_column(Float)
     q50: Mapped[float | None] = mapped_column(Float)

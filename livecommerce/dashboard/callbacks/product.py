@@ -4,7 +4,8 @@ product/horizon — render them in the chosen language, and download the forecas
 
 The forecast is the latest saved run (``livecommerce.forecast.store``) when one covers the product;
 otherwise it is computed on the fly from ``queries.demand_history`` and the page says so. The stock
-to prepare uses the quantiles of the demand summed over the horizon (``forecast_total``).
+to prepare uses the quantiles of the demand summed over the horizon: stored with the run
+(``store.latest_total``), or from the same on-the-fly fit (``forecast_with_totals``).
 """
 
 from __future__ import annotations
@@ -40,37 +41,47 @@ def _history(source: Source, product_id: str) -> pl.DataFrame:
     return queries.demand_history(source.engine, source.scope(), [product_id])
 
 
-def _stored(source: Source, product_id: str, h: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _stored(source: Source, product_id: str, h: int) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any] | None]:
     try:
         from livecommerce.forecast import store
     except ImportError:  # pragma: no cover - the store arrived with the forecast CLI
-        return pl.DataFrame(), pl.DataFrame()
+        return pl.DataFrame(), pl.DataFrame(), None
     fc = store.latest_forecast(source.engine, [product_id])
     if fc.is_empty():
-        return fc, pl.DataFrame()
+        return fc, pl.DataFrame(), None
     first = fc["ds"].min()
     fc = fc.filter(pl.col("ds") < first + pl.duration(days=h)).rename(_STORED)  # type: ignore[operator]
-    bm = store.backtest_metrics(source.engine, fc["run_id"][0]).filter(pl.col("unique_id") == product_id)
+    run_id = fc["run_id"][0]
+    bm = store.backtest_metrics(source.engine, run_id).filter(pl.col("unique_id") == product_id)
     acc = (
         bm.group_by("model").agg(pl.col("mase").mean(), pl.col("wape").mean(), pl.col("coverage").mean()).sort("mase")
         if bm.height
         else pl.DataFrame()
     )
-    return fc, acc
+    total = store.latest_total(source.engine, product_id, h, run_id=run_id)
+    return fc, acc, (None if total is None else {q: total[col] for col, q in _STORED.items()} | {"mean": total["mean"]})
 
 
-def _on_the_fly(history: pl.DataFrame, h: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from livecommerce.forecast import backtest, forecast
+def _on_the_fly(history: pl.DataFrame, h: int) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any] | None]:
+    from livecommerce.forecast import backtest, forecast_with_totals
 
     series = history.select("unique_id", "ds", "y")
-    fc = forecast(series, h, quantiles=QUANTILES, n_jobs=1)
+    fc, totals = forecast_with_totals(series, h, quantiles=QUANTILES, spans=(h,), n_jobs=1)
     bt = backtest(series, h, n_windows=3, n_jobs=1)
     acc = (
         bt.group_by("model")
         .agg(pl.col("mase").mean(), pl.col("wape").mean(), pl.col("coverage_80").mean().alias("coverage"))
         .sort("mase", nulls_last=True)
     )
-    return fc, acc
+    return fc, acc, _total_of(totals)
+
+
+def _total_of(totals: pl.DataFrame) -> dict[str, Any] | None:
+    """The first row of a ``forecast_total``-shaped frame as ``{q0.1, q0.5, q0.9, mean}``."""
+    if totals.is_empty():
+        return None
+    row = totals.row(0, named=True)
+    return {q: row[q] for q in ("q0.1", "q0.5", "q0.9", "mean")}
 
 
 def _price(history: pl.DataFrame, product: dict[str, Any], days: int = 28) -> dict[str, Any]:
@@ -92,15 +103,24 @@ def _price(history: pl.DataFrame, product: dict[str, Any], days: int = 28) -> di
     return {"elasticity": est.as_dict(), "recommendation": rec.as_dict()}
 
 
-def _stock(history: pl.DataFrame, h: int, product: dict[str, Any], price: float | None) -> dict[str, Any]:
-    from livecommerce.forecast import forecast_total
+def _stock(
+    total: dict[str, Any] | None, history: pl.DataFrame, h: int, product: dict[str, Any], price: float | None
+) -> dict[str, Any]:
+    """The stock to prepare for ``h`` days from the summed-demand forecast ``total`` (the stored run's,
+    or from the page's own fit); fitted here only for a stored run that predates stored totals."""
     from livecommerce.inventory import DemandDistribution, recommend_stock
 
-    total = forecast_total(history.select("unique_id", "ds", "y"), h, quantiles=(0.1, 0.5, 0.9), n_jobs=1)
-    if total.is_empty():
+    if total is None:
+        from livecommerce.forecast import forecast_total
+
+        total = _total_of(
+            forecast_total(history.select("unique_id", "ds", "y"), h, quantiles=(0.1, 0.5, 0.9), n_jobs=1)
+        )
+    if total is None or any(total.get(q) is None for q in ("q0.1", "q0.5", "q0.9")):
         return {}
-    row = total.row(0, named=True)
-    demand = DemandDistribution.from_quantiles({0.1: row["q0.1"], 0.5: row["q0.5"], 0.9: row["q0.9"]}, row["mean"])
+    demand = DemandDistribution.from_quantiles(
+        {0.1: total["q0.1"], 0.5: total["q0.5"], 0.9: total["q0.9"]}, total["mean"]
+    )
     cost = (product.get("unit_cost_fen") or 0) / 100.0 or None
     plan = recommend_stock(
         demand,
@@ -128,15 +148,15 @@ def load(source: Source, product_id: str | None, h: int) -> dict[str, Any]:
     out: dict[str, Any] = {"product_id": product_id, "h": h, "history": records(history)}
     if history.height < 2 * h + 14:
         return {**out, "short": True}
-    fc, acc = _stored(source, product_id, h)
+    fc, acc, total = _stored(source, product_id, h)
     out["stored"] = not fc.is_empty()
     if fc.is_empty():
-        fc, acc = _on_the_fly(history, h)
+        fc, acc, total = _on_the_fly(history, h)
     out["forecast"] = records(fc)
     out["accuracy"] = records(acc)
     out["price"] = _price(history, product)
     price = (out["price"].get("recommendation") or {}).get("price")
-    out["stock"] = _stock(history, h, product, price)
+    out["stock"] = _stock(total, history, h, product, price)
     return out
 
 
