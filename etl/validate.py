@@ -196,12 +196,7 @@ def _prepared(
     cell_cols = [c for c in raw.columns if c != "_line"]
     summary = (
         raw.select(
-            pl.any_horizontal(
-                [
-                    pl.col(c).str.contains(_SUMMARY_CELL)
-                    for c in cell_cols[:4]
-                ]
-            )
+            pl.any_horizontal([pl.col(c).str.contains(_SUMMARY_CELL) for c in cell_cols[:4]])
             if cell_cols
             else pl.lit(False)
         )
