@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import datetime as dt
 import functools
 import json
 import random
@@ -53,7 +54,7 @@ def _queries_timed() -> Iterator[None]:
     """Wrap every public function of ``livecommerce.queries`` (and etl's run listings, and the stored
     forecast reads the product page makes) with a timer."""
     import etl.jobs
-    from livecommerce import queries
+    from livecommerce import planner, queries
     from livecommerce.forecast import store
 
     saved = []
@@ -61,6 +62,7 @@ def _queries_timed() -> Iterator[None]:
         (queries, queries.__all__),
         (etl.jobs, ("runs", "rejects")),
         (store, ("latest_forecast", "backtest_metrics", "latest_total")),
+        (planner, ("plans", "plan_vs_actual")),
     ):
         for name in names:
             obj = getattr(module, name)
@@ -278,6 +280,71 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
                 _outputs(by_key["download_csv"]),
                 [_prop(ids.PRODUCT_CSV_BUTTON, "n_clicks", 1)],
                 [_prop(ids.PRODUCT_DATA, "data", p_data)],
+            )
+        )
+    # plan page: building a plan fits the planner's models (compute, like forecasting); the other
+    # plan callbacks render a built plan, list saved sessions and compare one with what sold
+    from livecommerce.dashboard.callbacks import plan
+
+    end_day = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end)[:10])
+    past = (end_day - dt.timedelta(days=13)).isoformat()  # a plan over the last two weeks: actuals exist
+    for c in rng.sample(counties, min(len(counties), max(2, n // 5))):
+        out["plan_hosts"].append(
+            _body(by_key["plan_hosts"], _outputs(by_key["plan_hosts"]), [_prop(ids.PLAN_COUNTY, "value", c)])
+        )
+        states = [
+            _prop(ids.PLAN_COUNTY, "value", c),
+            _prop(ids.PLAN_HOST, "value", None),
+            _prop(ids.PLAN_START, "date", past),
+            _prop(ids.PLAN_DAYS, "value", 14),
+            _prop(ids.PLAN_SESSION_PICK, "value", None),
+            _prop(ids.PLAN_EDIT_START, "value", None),
+            _prop(ids.PLAN_EDIT_PRODUCTS, "value", None),
+            _prop(ids.PLAN_ITEMS, "data", None),
+            _prop(ids.PLAN_DATA, "data", None),
+        ]
+        out["update_plan"].append(
+            _body(
+                by_key["update_plan"],
+                _outputs(by_key["update_plan"]),
+                [_prop(ids.PLAN_BUILD, "n_clicks", 1), _prop(ids.PLAN_APPLY, "n_clicks", None)],
+                states,
+            )
+        )
+        built = plan.build(source, c, None, past, 14)
+        sessions = (built.get("plan") or {}).get("sessions") or []
+        picked = sessions[0]["plan_id"] if sessions else None
+        if sessions and not plan.saved_options(source, c):
+            plan.save(source, built, "zh")  # once per county, so that plan-vs-actual has a session to compare
+        saved = plan.saved_options(source, c)
+        out["render_plan"].append(
+            _body(
+                by_key["render_plan"],
+                _outputs(by_key["render_plan"]),
+                [_prop(ids.PLAN_DATA, "data", built), lang()],
+                [_prop(ids.PLAN_SESSION_PICK, "value", picked)],
+            )
+        )
+        out["render_session"].append(
+            _body(
+                by_key["render_session"],
+                _outputs(by_key["render_session"]),
+                [_prop(ids.PLAN_SESSION_PICK, "value", picked), _prop(ids.PLAN_DATA, "data", built), lang()],
+            )
+        )
+        out["save_plan"].append(
+            _body(
+                by_key["save_plan"],
+                _outputs(by_key["save_plan"]),
+                [_prop(ids.PLAN_SAVE, "n_clicks", None), _prop(ids.PLAN_COUNTY, "value", c)],
+                [_prop(ids.PLAN_DATA, "data", built), _prop(ids.LANG, "value", "zh")],
+            )
+        )
+        out["show_actual"].append(
+            _body(
+                by_key["show_actual"],
+                _outputs(by_key["show_actual"]),
+                [_prop(ids.PLAN_SAVED_PICK, "value", saved[0]["value"] if saved else None), lang()],
             )
         )
     missing = set(by_key) - set(out)

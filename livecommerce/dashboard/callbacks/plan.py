@@ -11,14 +11,13 @@ from typing import Any
 import dash
 from dash import Input, Output, State, html
 
-from livecommerce import planner
+from livecommerce import planner, queries
 from livecommerce.dashboard import ids
 from livecommerce.dashboard.callbacks._wiring import callback
 from livecommerce.dashboard.components import columns
 from livecommerce.dashboard.data import Source, records
 from livecommerce.dashboard.i18n import t
 from livecommerce.money import format_yuan
-from livecommerce.queries import directory
 
 ITEM_COLUMNS = (
     ("title", "col_product", "text"),
@@ -266,7 +265,7 @@ def register(app: dash.Dash, source: Source) -> None:
 
     @callback(app, Output(ids.PLAN_HOST, "options"), Input(ids.PLAN_COUNTY, "value"))
     def plan_hosts(county_id: str | None) -> list[dict[str, str]]:
-        hosts = directory(source.engine, source.scope())["hosts"]
+        hosts = queries.directory(source.engine, source.scope())["hosts"]
         return [
             {"label": f"{r['name']} ({r['host_id']})", "value": r["host_id"]}
             for r in hosts.iter_rows(named=True)
@@ -306,7 +305,7 @@ def register(app: dash.Dash, source: Source) -> None:
             return adjust(source, data, plan_id, start_text, products, items)
         out = build(source, county_id, host_id, start, days)
         if county_id:
-            found = directory(source.engine, source.scope())["products"]
+            found = queries.directory(source.engine, source.scope())["products"]
             out["products"] = records(found.filter(found["county_id"] == county_id).select("product_id", "title"))
         return out
 
