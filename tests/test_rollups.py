@@ -215,3 +215,36 @@ def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-u
     assert ref.height == 1
     row = ref.row(0, named=True)
     assert (row["host_key"], row["reason"], row["transit_days"], row["refund_fen"]) == ("H1", "坏果", 3, 10_000)
+
+
+def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A refresh longer than ``_PIECE`` days parks the lines by span on disk and aggregates one span at
+    a time (memory flat with history); with spans of one day the rollups are the same as in one pass,
+    and a span without lines loses its stale rows all the same."""
+    from livecommerce.warehouse import rollups
+    from livecommerce.warehouse.tables import RollupGeo, RollupRefund
+
+    engine = warehouse.engine
+    span = {"douyin": (_t(0), _t(23, day=3))}
+
+    def everything() -> list[list[tuple]]:  # type: ignore[type-arg]
+        with engine.connect() as conn:
+            return [
+                sorted(tuple(r) for r in conn.execute(select(t.__table__)))
+                for t in (RollupDaily, RollupGeo, RollupRefund)
+            ]
+
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, span)
+    one_pass = everything()
+    assert one_pass[0] and one_pass[2]  # daily rows and a refund row
+    with engine.begin() as conn:
+        for t in (RollupDaily, RollupGeo, RollupRefund):
+            conn.execute(t.__table__.delete())
+        upsert(conn, RollupDaily.__table__, [{"day": D + dt.timedelta(days=2), "platform_id": "douyin",
+                                               "host_key": "H9", "product_key": "stale", "gmv_fen": 1}])  # fmt: skip
+    monkeypatch.setattr(rollups, "_PIECE", dt.timedelta(days=1))
+    with engine.begin() as conn:
+        refresh(conn, span)  # three one-day spans; day 3 has no lines
+    assert everything() == one_pass

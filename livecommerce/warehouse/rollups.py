@@ -12,7 +12,9 @@ longer exist in the refreshed window (e.g. an order re-attributed to another hos
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,6 +47,7 @@ _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
+_PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
 _FETCH = 100_000  # order lines fetched at once while reading a window
 _SESSION_REACH = dt.timedelta(hours=24)  # the longest session whose orders a window can contain
 
@@ -74,14 +77,14 @@ def _when_text(conn: Connection, when: ColumnElement[dt.datetime]) -> ColumnElem
     return func.to_char(func.timezone("UTC", when), "YYYY-MM-DD HH24:MI:SS.US")
 
 
-def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
-    """The paid lines of ``platform`` in ``[start, end)`` with what the order-line rollups need.
+def _lines_stmt(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> Any:
+    """The query of the paid lines of ``platform`` in ``[start, end)`` with what the rollups need.
 
-    One read; the rollups are then aggregated in polars (SQLite's GROUP BY and window functions
-    over a long history were the slowest part of a load). Few text columns travel: the local day
-    is derived here from the time, the status only as "cancelled or not"."""
+    The rollups are aggregated in polars (SQLite's GROUP BY and window functions over a long history
+    were the slowest part of a load). Few text columns travel: the local day is derived from the
+    time, the status only as "cancelled or not"."""
     when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
-    stmt = select(
+    return select(
         func.coalesce(_OL.c.host_id, literal("")).label("host_key"),
         func.coalesce(_OL.c.product_id, literal("")).label("product_key"),
         _OL.c.order_id,
@@ -97,22 +100,66 @@ def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime
         func.coalesce(_OL.c.refund_reason, literal("")).label("reason"),
         _transit_days(conn).label("transit_days"),
     ).where(_OL.c.platform_id == platform, when >= start, when < end, paid_condition())
-    ints = ("line_no", "amount_fen", "refund_fen", "quantity", "cancelled", "provisional", "transit_days")
-    schema = {c.name: (pl.Int64 if c.name in ints else pl.Utf8) for c in stmt.selected_columns}
-    frame = _fetched(conn, stmt, schema)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_INTS = ("line_no", "amount_fen", "refund_fen", "quantity", "cancelled", "provisional", "transit_days")
+
+
+def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> Iterator[pl.DataFrame]:
+    """Yield the lines of :func:`_lines_stmt` a piece of ``_FETCH`` driver rows at a time, as polars
+    frames with the local ``day`` (plain driver tuples: no Row objects, columns take far less memory)."""
+    stmt = _lines_stmt(conn, platform, start, end)
+    schema = {c.name: (pl.Int64 if c.name in _INTS else pl.Utf8) for c in stmt.selected_columns}
     local = pl.col("when").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC").dt.convert_time_zone(LOCAL_TZ)
-    return frame.with_columns(local.dt.date().alias("day"))
-
-
-def _fetched(conn: Connection, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    """Run ``stmt`` and return its rows as a frame, built a piece at a time from plain driver
-    tuples (columns take far less memory than the tuples of a long history)."""
     result = conn.execute(stmt)
-    pieces = [pl.DataFrame(schema=schema)]
-    while rows := result.cursor.fetchmany(_FETCH):
-        pieces.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    result.close()
-    return pl.concat(pieces, rechunk=True)
+    try:
+        while rows := result.cursor.fetchmany(_FETCH):
+            yield pl.DataFrame(rows, schema=schema, orient="row").with_columns(local.dt.date().alias("day"))
+    finally:
+        result.close()
+
+
+def _no_lines(conn: Connection) -> pl.DataFrame:
+    """An empty frame with the columns of :func:`_line_pieces`."""
+    stmt = _lines_stmt(conn, "", _EPOCH, _EPOCH)
+    empty = pl.DataFrame(schema={c.name: (pl.Int64 if c.name in _INTS else pl.Utf8) for c in stmt.selected_columns})
+    return empty.with_columns(pl.lit(None, dtype=pl.Date).alias("day"))
+
+
+def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """Return the lines of :func:`_lines_stmt` as one frame (with the local ``day``)."""
+    return pl.concat([_no_lines(conn), *_line_pieces(conn, platform, start, end)], rechunk=True)
+
+
+def _quarters(
+    conn: Connection, platform: str, first_day: dt.date, last_day: dt.date
+) -> Iterator[tuple[dt.date, dt.date, pl.DataFrame]]:
+    """Yield ``(first, last, lines)`` for consecutive spans of at most ``_PIECE`` days covering
+    ``first_day`` … ``last_day`` (every span, with or without lines). A longer history is read in
+    one pass and its pieces parked by span in Arrow files on disk, so that memory holds one span at
+    a time, whatever the length of the history."""
+    start, end = _utc_bounds(first_day, last_day)
+    if last_day - first_day < _PIECE:
+        yield first_day, last_day, _lines(conn, platform, start, end)
+        return
+    spans = []
+    day = first_day
+    while day <= last_day:
+        spans.append((day, min(last_day, day + _PIECE - dt.timedelta(days=1))))
+        day = spans[-1][1] + dt.timedelta(days=1)
+    lasts = pl.Series([b for _, b in spans])
+    with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
+        files: dict[int, list[Path]] = {}
+        for piece in _line_pieces(conn, platform, start, end):
+            piece = piece.with_columns(lasts.search_sorted(piece["day"], side="left").alias("_span"))
+            for (k,), part in piece.group_by("_span"):
+                path = Path(parked) / f"{k}-{len(files.setdefault(int(k), []))}.arrow"
+                part.drop("_span").write_ipc(path)
+                files[int(k)].append(path)
+        for k, (a, b) in enumerate(spans):
+            parts = [pl.read_ipc(f) for f in files.get(k, [])]
+            yield a, b, (pl.concat(parts, rechunk=True) if parts else _no_lines(conn))
 
 
 def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
@@ -310,24 +357,25 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
     """Rebuild the rollups for each platform's span of order times; return the upsert counts.
 
     ``platform_days`` maps a platform to the first and last (UTC) order time a load touched; every
-    local day in between is recomputed from ``order_line`` (and the sessions of those days from
-    ``live_session``). Call it inside the transaction that changed the facts.
+    local day in between is recomputed from ``order_line``, a quarter of days at a time for a long
+    span (see :func:`_quarters`), and the sessions of those days from ``live_session``. Call it
+    inside the transaction that changed the facts.
     """
     result = UpsertResult()
     for platform, (first, last) in sorted(platform_days.items()):
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
-        lines = _lines(conn, platform, start, end)
-        for table, rows in (
-            (_RD, _daily_rows(lines, platform)),
-            (_RG, _geo_rows(lines, platform)),
-            (_RR, _refund_rows(lines, platform)),
-        ):
-            _stale_deleted(conn, table, platform, first_day, last_day, rows)
-            if not rows.is_empty():
-                result = result + upsert(conn, table, rows)
-        del lines
+        for span_first, span_last, lines in _quarters(conn, platform, first_day, last_day):
+            for table, rows in (
+                (_RD, _daily_rows(lines, platform)),
+                (_RG, _geo_rows(lines, platform)),
+                (_RR, _refund_rows(lines, platform)),
+            ):
+                _stale_deleted(conn, table, platform, span_first, span_last, rows)
+                if not rows.is_empty():
+                    result = result + upsert(conn, table, rows)
+            del lines
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
