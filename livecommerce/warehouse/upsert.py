@@ -19,7 +19,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, DateTime, Table, and_, column, func, literal_column, or_, select, table, tuple_
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Table,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -142,10 +155,9 @@ def upsert(
     result = UpsertResult()
     for chunk in _chunks(unique_rows, size):
         keys = [tuple(r[k] for k in key) for r in chunk]
-        cond = key_cols[0].in_([k[0] for k in keys]) if len(key) == 1 else tuple_(*key_cols).in_(keys)
         existing = {
             tuple(rec[: len(key)]): tuple(rec[len(key) :])
-            for rec in conn.execute(select(*key_cols, *cmp_cols).where(cond))
+            for rec in conn.execute(_stored_rows(conn, table, key, keys, cmp_cols))
         }
         to_write: list[Mapping[str, Any]] = []
         inserted = updated = unchanged = 0
@@ -163,6 +175,22 @@ def upsert(
             conn.execute(stmt, [dict(r) for r in to_write])
         result = result + UpsertResult(inserted, updated, unchanged)
     return result
+
+
+def _stored_rows(conn: Connection, table: Table, key: Sequence[str], keys: list[tuple[Any, ...]], cmp_cols: list[Any]):  # type: ignore[no-untyped-def]
+    """The statement reading the key and compared columns of the stored rows among ``keys``.
+
+    One key column: ``IN``. Several: a row-value ``IN`` on SQLite (it walks the primary key); on
+    PostgreSQL a join with the keys as a ``VALUES`` list, which it answers through the index (a
+    row-value ``IN`` list made it scan the whole table for every chunk)."""
+    key_cols = [table.c[k] for k in key]
+    if len(key) == 1:
+        return select(*key_cols, *cmp_cols).where(key_cols[0].in_([k[0] for k in keys]))
+    if conn.dialect.name != "postgresql":
+        return select(*key_cols, *cmp_cols).where(tuple_(*key_cols).in_(keys))
+    wanted = values(*[column(f"k{i}", c.type) for i, c in enumerate(key_cols)], name="wanted").data(keys)
+    match = and_(*[c == wanted.c[f"k{i}"] for i, c in enumerate(key_cols)])
+    return select(*key_cols, *cmp_cols).select_from(table.join(wanted, match))
 
 
 # --- bulk path -----------------------------------------------------------------------------
