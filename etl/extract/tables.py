@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -183,11 +184,14 @@ def _polars_batches(path: Path, encoding: str, header_line: int, width: int) -> 
     if records != _physical_lines(path) - header_line or columns > width:
         return None
 
+    schema = {f"c{i}": pl.String for i in range(columns)}
+
     def batches() -> Iterator[RawBatch]:
         offset = header_line + 1
-        for part in scan().collect_batches(chunk_size=BATCH_ROWS):
-            names = {old: f"c{i}" for i, old in enumerate(part.columns)}
-            frame = part.rename(names)
+        for block in _line_blocks(path, header_line, BATCH_ROWS):
+            frame = pl.read_csv(
+                block, has_header=False, schema=schema, truncate_ragged_lines=True, raise_if_empty=False
+            )
             missing = [pl.lit(None, dtype=pl.String).alias(f"c{i}") for i in range(frame.width, width)]
             frame = frame.with_columns(missing) if missing else frame
             frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias("_line"))
@@ -195,6 +199,18 @@ def _polars_batches(path: Path, encoding: str, header_line: int, width: int) -> 
             yield RawBatch(frame)
 
     return batches
+
+
+def _line_blocks(path: Path, skip: int, lines: int) -> Iterator[bytes]:
+    """Yield the file after its first ``skip`` lines in blocks of ``lines`` whole lines.
+
+    Read only when asked for (polars' batched collect read ahead on its own threads and buffered
+    most of a big file while the load was still writing the first batches): memory stays a block."""
+    with path.open("rb") as fh:
+        for _ in range(skip):
+            fh.readline()
+        while block := b"".join(itertools.islice(fh, lines)):
+            yield block
 
 
 def _xlsx_tables(path: Path, known: set[str]) -> list[RawTable]:

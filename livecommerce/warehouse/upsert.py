@@ -357,9 +357,15 @@ def _sqlite_executed(conn: Connection, stmt: Any, columns: Sequence[str], rows: 
     sql = str(compiled)
     changed = 0
     step = 50_000
-    for start in range(0, ordered.height, step):
-        result = conn.exec_driver_sql(sql, ordered.slice(start, step).rows())
-        changed += max(result.rowcount, 0)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, ordered.height, step):
+            # the rows a buffer at a time (iter_rows), not a list of every tuple of the slice: less
+            # memory held and churned per batch, and faster
+            cursor.executemany(sql, ordered.slice(start, step).iter_rows())
+            changed += max(cursor.rowcount, 0)
+    finally:
+        cursor.close()
     return changed
 
 
