@@ -98,6 +98,7 @@ def world(scale: str, data_dir: Path) -> str:
     t0 = time.perf_counter()
     load_paths(engine, [folder / "canonical"])
     _sessions_seeded(engine, str(folder))
+    print(f"[{scale}] loaded in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     # as deployed: the nightly `livecommerce forecast run` stores forecasts and the stock totals that
     # the product page reads (a page without a stored run fits on the fly and says so)
     t1 = time.perf_counter()
@@ -105,7 +106,6 @@ def world(scale: str, data_dir: Path) -> str:
     print(f"[{scale}] forecast run stored in {time.perf_counter() - t1:.0f}s", file=sys.stderr)
     engine.dispose()
     Path(f"{db}.part").rename(db)
-    print(f"[{scale}] loaded in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     return url
 
 

@@ -112,6 +112,15 @@ def _scaled(err: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("cal") > 0).then(err / pl.col("cal")).otherwise(0.0).alias("r")
 
 
+def _prep(
+    id_col: str, time_col: str, target_col: str, freq: str | None, season_length: int | None, missing: Missing
+) -> dict[str, Any]:
+    """The frame settings :func:`prepare` takes, as passed to the public functions."""
+    return dict(
+        id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
+    )
+
+
 def _forecast_points(
     history: Frame,
     h: int,
@@ -238,9 +247,7 @@ def forecast(
     columns without ``y`` and ``sold_out``). See ``docs/forecasting.md``.
     """
     taus = _taus(quantiles)
-    prep = dict(
-        id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
-    )
+    prep = _prep(id_col, time_col, target_col, freq, season_length, missing)
     panel, points = _forecast_points(
         history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
     )
@@ -275,9 +282,7 @@ def forecast_with_totals(
     steps of the same backtest windows.
     """
     taus = _taus(quantiles)
-    prep = dict(
-        id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
-    )
+    prep = _prep(id_col, time_col, target_col, freq, season_length, missing)
     panel, points = _forecast_points(history, h, future, models, n_windows, step, engine, n_jobs, prep)
     daily = _daily(points, panel, taus)
     days = sorted({int(k) for k in (*spans, h) if 0 < int(k) <= h})
@@ -313,9 +318,7 @@ def forecast_total(
     daily quantiles; and ``note``.
     """
     taus = _taus(quantiles)
-    prep = dict(
-        id_col=id_col, time_col=time_col, target_col=target_col, freq=freq, season_length=season_length, missing=missing
-    )
+    prep = _prep(id_col, time_col, target_col, freq, season_length, missing)
     panel, points = _forecast_points(
         history, h, future, models, n_windows, step, engine, n_jobs, prep, sessions, planned
     )

@@ -49,6 +49,14 @@ def _floats(frame: pl.DataFrame, cols: Sequence[str]) -> pl.DataFrame:
     return frame.with_columns([pl.col(c).cast(pl.Float64).fill_nan(None) for c in cols if c in frame.columns])
 
 
+def _stored_quantiles(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with ``q0.1/q0.5/q0.9`` named as stored (``q10/q50/q90``), absent quantiles
+    and ``note`` as nulls, and ``mean`` and the quantiles as floats (NaN as null)."""
+    out = frame.rename({k: v for k, v in _QUANTILES.items() if k in frame.columns})
+    out = out.with_columns([pl.lit(None).alias(c) for c in ("q10", "q50", "q90", "note") if c not in out.columns])
+    return _floats(out, ["mean", "q10", "q50", "q90"])
+
+
 def save_run(
     engine: Engine,
     forecasts: pl.DataFrame,
@@ -73,14 +81,10 @@ def save_run(
     """
     run_id = run_id or uuid.uuid4().hex
     created = created_at or dt.datetime.now(dt.UTC)
-    fc = forecasts.rename({k: v for k, v in _QUANTILES.items() if k in forecasts.columns})
+    fc = _stored_quantiles(forecasts)
     if cutoffs is None:
         cutoffs = fc.group_by("unique_id").agg((pl.col("ds").min() - dt.timedelta(days=1)).alias("cutoff"))
-    fc = fc.join(cutoffs.select("unique_id", "cutoff"), on="unique_id", how="left")
-    for c in ("q10", "q50", "q90", "note"):
-        if c not in fc.columns:
-            fc = fc.with_columns(pl.lit(None).alias(c))
-    fc = _floats(fc, ["mean", "q10", "q50", "q90"]).select(
+    fc = fc.join(cutoffs.select("unique_id", "cutoff"), on="unique_id", how="left").select(
         pl.lit(run_id).alias("run_id"),
         pl.col("unique_id").cast(pl.String),
         pl.col("ds").cast(pl.Date),
@@ -124,11 +128,7 @@ def save_run(
             )
             upsert(conn, _BM, bm)
         if totals is not None and totals.height:
-            tt = totals.rename({k: v for k, v in _QUANTILES.items() if k in totals.columns})
-            for c in ("q10", "q50", "q90", "note"):
-                if c not in tt.columns:
-                    tt = tt.with_columns(pl.lit(None).alias(c))
-            tt = _floats(tt, ["mean", "q10", "q50", "q90"]).select(
+            tt = _stored_quantiles(totals).select(
                 pl.lit(run_id).alias("run_id"),
                 pl.col("unique_id").cast(pl.String),
                 pl.col("days").cast(pl.Int64),
