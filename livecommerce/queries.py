@@ -20,7 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import Table, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,6 +38,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupGeo,
+    RollupPlatformDaily,
     RollupRefund,
     RollupSession,
     SessionMinute,
@@ -69,6 +70,7 @@ Level = Literal["overview", "host", "county", "product", "session"]
 LEVELS: tuple[str, ...] = ("overview", "host", "county", "product", "session")
 _TZ = ZoneInfo(LOCAL_TZ)
 _RD = RollupDaily.__table__
+_RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
@@ -120,6 +122,12 @@ def _daily_scope(v: _Visible) -> ColumnElement[bool]:
     if v.everything:
         return literal(True)
     return or_(_RD.c.host_key.in_(v.hosts), _RD.c.product_key.in_(v.products))
+
+
+def _daily_table(v: _Visible, level: Level) -> Table:
+    """The daily rollup to read: the per-platform one when the caller sees everything and asks for
+    everything (its cost does not grow with the number of hosts and products), else ``rollup_daily``."""
+    return _RP if v.everything and level == "overview" else _RD
 
 
 def _session_scope(v: _Visible) -> ColumnElement[bool]:
@@ -195,12 +203,16 @@ def _level_sessions(conn: Connection, level: Level, key: str | None) -> list[Col
     return None  # products have no session traffic of their own
 
 
-def _sales_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]]) -> dict[str, int]:
-    where = [_daily_scope(v), *_period(_RD.c.day, f), *conds]
+def _sales_bases(
+    conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]], table: Table = _RD
+) -> dict[str, int]:
+    where = [*_period(table.c.day, f), *conds]
+    if table is _RD:
+        where.append(_daily_scope(v))
     if f.platform:
-        where.append(_RD.c.platform_id == f.platform)
+        where.append(table.c.platform_id == f.platform)
     row = conn.execute(
-        select(*[func.coalesce(func.sum(_RD.c[b]), 0).label(b) for b in _SALES_BASES]).where(*where)
+        select(*[func.coalesce(func.sum(table.c[b]), 0).label(b) for b in _SALES_BASES]).where(*where)
     ).one()
     return {b: int(row[i]) for i, b in enumerate(_SALES_BASES)}
 
@@ -224,7 +236,7 @@ def _live_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnEle
 
 
 def _bases(conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters) -> dict[str, int]:
-    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key))
+    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key), _daily_table(v, level))
     live_conds = _level_sessions(conn, level, key)
     if live_conds is not None:
         live = _live_bases(conn, v, f, live_conds)
@@ -406,13 +418,16 @@ def daily_trend(
         v = _visible(conn, scope)
         if level not in ("overview",) and not _allowed(conn, v, level, key):
             return pl.DataFrame({"day": []})
-        where = [_daily_scope(v), *_period(_RD.c.day, f), *_level_daily(conn, level, key)]
+        table = _daily_table(v, level)
+        where = [*_period(table.c.day, f), *_level_daily(conn, level, key)]
+        if table is _RD:
+            where.append(_daily_scope(v))
         if f.platform:
-            where.append(_RD.c.platform_id == f.platform)
-        groups = [_RD.c.day, _RD.c.platform_id] if by_platform else [_RD.c.day]
+            where.append(table.c.platform_id == f.platform)
+        groups = [table.c.day, table.c.platform_id] if by_platform else [table.c.day]
         frame = _frame(
             conn,
-            select(*groups, *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
+            select(*groups, *[func.sum(table.c[b]).label(b) for b in _SALES_BASES])
             .where(*where)
             .group_by(*groups)
             .order_by(*groups),
@@ -769,29 +784,32 @@ def freshness(
 ) -> pl.DataFrame:
     """Return one row per platform: last day with sales, last load, lines whose attribution is still
     provisional (in the last :data:`PROVISIONAL_DAYS` days of data), and GMV of the days still inside
-    the after-sale window (their net GMV is provisional). Reads only the recent end of the daily rollup,
-    so its cost does not grow with the history (a platform with no sales in that recent end is absent)."""
+    the after-sale window (their net GMV is provisional). Reads only the recent end of the daily rollup
+    (per platform when the caller sees everything), so its cost grows neither with the history nor with
+    the number of hosts (a platform with no sales in that recent end is absent)."""
     now = now or dt.datetime.now(dt.UTC)
     window_start = (now.astimezone(_TZ) - dt.timedelta(days=after_sale_days)).date()
     with engine.connect() as conn:
         v = _visible(conn, scope)
-        newest = conn.execute(select(func.max(_RD.c.day))).scalar()  # the day index answers this at once
+        table = _daily_table(v, "overview")
+        newest = conn.execute(select(func.max(table.c.day))).scalar()  # the day index answers this at once
         if newest is None:
             return pl.DataFrame({"platform_id": []})
         if isinstance(newest, str):
             newest = dt.date.fromisoformat(newest)
         recent = min(window_start, newest - dt.timedelta(days=PROVISIONAL_DAYS))
+        where = [table.c.day >= recent] if table is _RP else [_daily_scope(v), table.c.day >= recent]
         frame = _frame(
             conn,
             select(
-                _RD.c.platform_id,
-                func.max(_RD.c.day).label("last_day"),
-                func.sum(_RD.c.provisional_lines).label("provisional_lines"),
-                func.sum(case((_RD.c.day >= window_start, _RD.c.gmv_fen), else_=0)).label("open_after_sale_fen"),
+                table.c.platform_id,
+                func.max(table.c.day).label("last_day"),
+                func.sum(table.c.provisional_lines).label("provisional_lines"),
+                func.sum(case((table.c.day >= window_start, table.c.gmv_fen), else_=0)).label("open_after_sale_fen"),
             )
-            .where(_daily_scope(v), _RD.c.day >= recent)
-            .group_by(_RD.c.platform_id)
-            .order_by(_RD.c.platform_id),
+            .where(*where)
+            .group_by(table.c.platform_id)
+            .order_by(table.c.platform_id),
         )
         last_load = conn.execute(
             select(func.max(IngestRun.__table__.c.finished_at_utc)).where(IngestRun.__table__.c.status == "loaded")

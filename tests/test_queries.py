@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import select
 from test_rollups import D, _seed
 
 from livecommerce import queries as q
@@ -136,3 +137,25 @@ def test_sample_world_properties(sample) -> None:  # type: ignore[no-untyped-def
     history = q.demand_history(sample)
     assert history["y"].sum() == total["units"] and history.equals(history.sort("unique_id", "ds"))
     assert (history["price"] > 0).all()
+
+
+def test_everything_reads_the_platform_rollup_and_agrees_with_the_host_rollup(sample) -> None:  # type: ignore[no-untyped-def]
+    """An analyst's overview, trend and freshness come from rollup_platform_daily (one row per day and
+    platform); a scope naming every county and host reads rollup_daily instead: the same numbers."""
+    from livecommerce.warehouse.tables import Host
+
+    with sample.connect() as conn:
+        hosts = list(conn.execute(select(Host.__table__.c.host_id)).scalars())
+    named = Scope.of(hosts=hosts, counties=["lixian", "puan", "yijun", "yuyang", "nangqian"])
+    sales = ["gmv", "net_gmv", "refunds", "orders", "units", "buyers", "aov", "refund_rate_amount"]
+    everything = q.kpi_report(sample, ALL).select(sales)
+    assert everything["gmv"][0] > 0
+    assert everything.equals(q.kpi_report(sample, named).select(sales))
+    last = q.daily_trend(sample, ALL)["day"].max()
+    f = q.Filters(last - dt.timedelta(days=29), last, platform="douyin")
+    assert q.daily_trend(sample, ALL, filters=f).equals(q.daily_trend(sample, named, filters=f))
+    assert 20 <= q.daily_trend(sample, ALL, filters=f).height <= 30  # the sample world sells most days
+    now = dt.datetime.combine(last, dt.time(12), dt.UTC)
+    fresh = q.freshness(sample, ALL, now=now).drop("last_load_utc")
+    assert fresh.height >= 2 and fresh["open_after_sale_fen"].sum() > 0
+    assert fresh.equals(q.freshness(sample, named, now=now).drop("last_load_utc"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from livecommerce.metrics import kpis
 from livecommerce.warehouse import upsert
@@ -17,6 +17,7 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     Product,
     RollupDaily,
+    RollupPlatformDaily,
     RollupSession,
     SessionProduct,
 )
@@ -156,6 +157,23 @@ def test_session_rollup_by_hand(warehouse) -> None:  # type: ignore[no-untyped-d
     assert row["explain_gmv_fen"] == 15_000 and row["explain_minutes"] == 15
 
 
+def _platform_rows_are_daily_summed(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """Assert that rollup_platform_daily holds exactly rollup_daily summed per day and platform; return it."""
+    measures = [c for c in RollupPlatformDaily.__table__.c.keys() if c not in ("day", "platform_id")]
+    daily = _daily(engine)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(RollupPlatformDaily.__table__)).mappings()]
+    platform = pl.DataFrame(rows).sort("day", "platform_id") if rows else pl.DataFrame()
+    summed = daily.group_by("day", "platform_id").agg([pl.col(c).sum() for c in measures]).sort("day", "platform_id")
+    assert platform.height == summed.height
+    if summed.height:
+        cols = ["day", "platform_id", *measures]
+        assert platform.select(cols).cast({c: pl.Int64 for c in measures}).equals(
+            summed.select(cols).cast({c: pl.Int64 for c in measures})
+        )
+    return platform
+
+
 def test_refresh_is_idempotent_and_follows_reattribution(warehouse) -> None:  # type: ignore[no-untyped-def]
     engine = warehouse.engine
     span = {"douyin": (_t(0), _t(0, 1, day=2))}
@@ -173,6 +191,22 @@ def test_refresh_is_idempotent_and_follows_reattribution(warehouse) -> None:  # 
     after = _daily(engine)
     assert after.filter(pl.col("host_key") == "H2").is_empty()
     assert int(after["gmv_fen"].sum()) == int(before["gmv_fen"].sum())
+    platform = _platform_rows_are_daily_summed(engine)
+    assert int(platform["gmv_fen"].sum()) == int(after["gmv_fen"].sum()) and platform.height == 2
+
+
+def test_platform_rollup_loses_a_day_whose_lines_are_gone(warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = warehouse.engine
+    span = {"douyin": (_t(0), _t(0, 1, day=2))}
+    with engine.begin() as conn:
+        _seed(conn)
+        refresh(conn, span)
+    assert set(_platform_rows_are_daily_summed(engine)["day"].to_list()) == {D, D + dt.timedelta(days=1)}
+    with engine.begin() as conn:
+        lines = OrderLine.__table__
+        conn.execute(lines.delete().where(func.coalesce(lines.c.paid_at_utc, lines.c.created_at_utc) >= _t(0, day=2)))
+        refresh(conn, span)
+    assert _platform_rows_are_daily_summed(engine)["day"].to_list() == [D]
 
 
 def test_refresh_all_equals_incremental(warehouse) -> None:  # type: ignore[no-untyped-def]
@@ -231,16 +265,16 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
         with engine.connect() as conn:
             return [
                 sorted(tuple(r) for r in conn.execute(select(t.__table__)))
-                for t in (RollupDaily, RollupGeo, RollupRefund)
+                for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund)
             ]
 
     with engine.begin() as conn:
         _seed(conn)
         refresh(conn, span)
     one_pass = everything()
-    assert one_pass[0] and one_pass[2]  # daily rows and a refund row
+    assert one_pass[0] and one_pass[1] and one_pass[3]  # daily, platform and refund rows
     with engine.begin() as conn:
-        for t in (RollupDaily, RollupGeo, RollupRefund):
+        for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund):
             conn.execute(t.__table__.delete())
         upsert(conn, RollupDaily.__table__, [{"day": D + dt.timedelta(days=2), "platform_id": "douyin",
                                                "host_key": "H9", "product_key": "stale", "gmv_fen": 1}])  # fmt: skip

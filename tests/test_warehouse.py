@@ -176,6 +176,27 @@ def test_migration_from_first_version_keeps_data(bare_warehouse) -> None:  # typ
     assert counts["order_line"] == 1 and counts["product_alias"] == 0 and counts["platform"] == 4
 
 
+def test_migration_0012_fills_the_platform_rollup_from_the_stored_daily_rollup(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
+    engine = bare_warehouse.engine
+    assert upgrade(engine, "0011") == "0011"
+    day = datetime(2025, 10, 1).date()
+    rows = [
+        {"day": day, "platform_id": "douyin", "host_key": "H1", "product_key": "apple", "gmv_fen": 700, "orders": 2},
+        {"day": day, "platform_id": "douyin", "host_key": "", "product_key": "tea", "gmv_fen": 300, "orders": 1},
+        {"day": day, "platform_id": "taobao", "host_key": "H2", "product_key": "tea", "gmv_fen": 50, "orders": 1},
+    ]
+    with engine.begin() as conn:
+        for pid in ("douyin", "taobao"):
+            conn.execute(insert(metadata.tables["platform"]).values(platform_id=pid, name_zh=pid, name_en=pid))
+        zeros = {c: 0 for c in metadata.tables["rollup_daily"].c.keys() if c.endswith(("_fen", "_lines", "s"))}
+        conn.execute(insert(metadata.tables["rollup_daily"]), [{**zeros, **r} for r in rows])
+    assert init(engine) == head_revision()
+    table = metadata.tables["rollup_platform_daily"]
+    with engine.connect() as conn:
+        got = {(r.platform_id, r.gmv_fen, r.orders) for r in conn.execute(select(table))}
+    assert got == {("douyin", 1000, 3), ("taobao", 50, 1)}
+
+
 @pytest.mark.parametrize("guess_all_new", [False, True])
 def test_bulk_upsert_counts_and_merges_whatever_the_guess(warehouse, monkeypatch, guess_all_new) -> None:  # type: ignore[no-untyped-def]
     """The frame path counts exactly like the row path; on PostgreSQL a batch wrongly guessed to be

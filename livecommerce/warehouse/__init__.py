@@ -62,7 +62,7 @@ def _rollups_backfilled(conn) -> bool:  # type: ignore[no-untyped-def]
     has_facts = conn.execute(select(tables.OrderLine.__table__.c.order_id).limit(1)).first()
     if not has_facts:
         return False
-    rollups = (tables.RollupDaily.__table__, tables.RollupGeo.__table__)
+    rollups = (tables.RollupDaily.__table__, tables.RollupPlatformDaily.__table__, tables.RollupGeo.__table__)
     if all(conn.execute(select(t.c.day).limit(1)).first() for t in rollups):
         return False
     refresh_all(conn)

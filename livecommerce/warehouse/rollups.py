@@ -29,6 +29,7 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     RollupDaily,
     RollupGeo,
+    RollupPlatformDaily,
     RollupRefund,
     RollupSession,
     SessionProduct,
@@ -42,6 +43,7 @@ _TZ = ZoneInfo(LOCAL_TZ)
 PAID_STATUSES = ("paid", "shipped", "completed", "refunded", "partially_refunded")
 _OL = OrderLine.__table__
 _RD = RollupDaily.__table__
+_RP = RollupPlatformDaily.__table__
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
@@ -191,6 +193,14 @@ def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
         pl.col("provisional").sum().alias("provisional_lines"),
     )
     return _cast(out, _RD, platform)
+
+
+def _platform_rows(daily: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per day: the daily rows summed over hosts and products (``rollup_platform_daily``)."""
+    measures = [c for c in _RP.c.keys() if c not in ("day", "platform_id")]
+    if daily.is_empty():
+        return _typed([], _RP, platform)
+    return _cast(daily.group_by("day").agg([pl.col(c).sum() for c in measures]), _RP, platform)
 
 
 def _cast(frame: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
@@ -367,8 +377,10 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
         for span_first, span_last, lines in _quarters(conn, platform, first_day, last_day):
+            daily = _daily_rows(lines, platform)
             for table, rows in (
-                (_RD, _daily_rows(lines, platform)),
+                (_RD, daily),
+                (_RP, _platform_rows(daily, platform)),
                 (_RG, _geo_rows(lines, platform)),
                 (_RR, _refund_rows(lines, platform)),
             ):

@@ -423,7 +423,22 @@ class RejectedRow(Base):
 # --- rollups -------------------------------------------------------------------------------
 
 
-class RollupDaily(Base):
+class _DailySales:
+    """The additive sales measures of a daily rollup row (money in fen), shared by the daily grains."""
+
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    buyers: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_orders: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
+    live_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    provisional_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupDaily(_DailySales, Base):
     """Sales per local day (Asia/Shanghai), platform, host and product: the dashboard's daily grain.
 
     Rebuilt by ``livecommerce.warehouse.rollups.refresh`` for the days a load touched. ``host_key``
@@ -442,16 +457,18 @@ class RollupDaily(Base):
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    cancelled_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    buyers: Mapped[int] = mapped_column(Integer, default=0)
-    refunded_orders: Mapped[int] = mapped_column(Integer, default=0)
-    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
-    live_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    provisional_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupPlatformDaily(_DailySales, Base):
+    """Sales per local day and platform: exactly ``rollup_daily`` summed over hosts and products.
+
+    Kept by the same refresh, so that what covers everything (an analyst's overview, freshness)
+    reads one row per day and platform however many hosts and products the warehouse holds.
+    """
+
+    __tablename__ = "rollup_platform_daily"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
 
 
 class RollupSession(Base):
