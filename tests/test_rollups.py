@@ -168,8 +168,10 @@ def _platform_rows_are_daily_summed(engine) -> pl.DataFrame:  # type: ignore[no-
     assert platform.height == summed.height
     if summed.height:
         cols = ["day", "platform_id", *measures]
-        assert platform.select(cols).cast({c: pl.Int64 for c in measures}).equals(
-            summed.select(cols).cast({c: pl.Int64 for c in measures})
+        assert (
+            platform.select(cols)
+            .cast({c: pl.Int64 for c in measures})
+            .equals(summed.select(cols).cast({c: pl.Int64 for c in measures}))
         )
     return platform
 
