@@ -197,10 +197,11 @@ def test_migration_0012_fills_the_platform_rollup_from_the_stored_daily_rollup(b
     assert got == {("douyin", 1000, 3), ("taobao", 50, 1)}
 
 
-@pytest.mark.parametrize("guess_all_new", [False, True])
+@pytest.mark.parametrize("guess_all_new", [False, True, "stored"])
 def test_bulk_upsert_counts_and_merges_whatever_the_guess(warehouse, monkeypatch, guess_all_new) -> None:  # type: ignore[no-untyped-def]
     """The frame path counts exactly like the row path; on PostgreSQL a batch wrongly guessed to be
-    all new (its COPY hits an existing key) falls back to the careful path with the same result."""
+    all new (its COPY hits an existing key) falls back to the careful path with the same result, and
+    a caller that passes the stored keys (``stored=``) gets the same result without any lookup."""
     import importlib
 
     import polars as pl
@@ -209,21 +210,31 @@ def test_bulk_upsert_counts_and_merges_whatever_the_guess(warehouse, monkeypatch
 
     upsert_module = importlib.import_module("livecommerce.warehouse.upsert")
 
+    def keys(conn):  # type: ignore[no-untyped-def]
+        if guess_all_new != "stored":
+            return None
+        found = conn.execute(select(ORDERS.c.platform_id, ORDERS.c.order_id, ORDERS.c.line_no)).all()
+        return pl.DataFrame([tuple(r) for r in found], schema=["platform_id", "order_id", "line_no"], orient="row")
+
     if guess_all_new:
         monkeypatch.setattr(upsert_module, "_pg_any_exists", lambda *_: False)
+        if guess_all_new == "stored":
+            monkeypatch.setattr(upsert_module, "_pg_any_exists", None)  # never asked
     rows = [_line(order_id=str(i), amount_fen=1000 + i, unit_price_fen=500) for i in range(7)]
     frame = pl.DataFrame(rows)
     with warehouse.engine.begin() as conn:
         _dims(conn)
-        first = upsert(conn, ORDERS, frame, merge=ORDER_MERGE)
+        first = upsert(conn, ORDERS, frame, merge=ORDER_MERGE, stored=keys(conn))
     with warehouse.engine.begin() as conn:
-        again = upsert(conn, ORDERS, frame, merge=ORDER_MERGE)
+        again = upsert(conn, ORDERS, frame, merge=ORDER_MERGE, stored=keys(conn))
     changed = [dict(r) for r in rows]
     changed[2].update(status="refunded", refund_fen=changed[2]["amount_fen"])
     changed[3].update(status="paid")  # the stored status is the same: nothing to do
     changed[4].update(status="unpaid")  # an older snapshot never moves a status back
     with warehouse.engine.begin() as conn:
-        third = upsert(conn, ORDERS, pl.DataFrame([*changed, _line(order_id="new")]), merge=ORDER_MERGE)
+        third = upsert(
+            conn, ORDERS, pl.DataFrame([*changed, _line(order_id="new")]), merge=ORDER_MERGE, stored=keys(conn)
+        )
     assert (first.inserted, first.updated, first.unchanged) == (7, 0, 0)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 7)
     assert (third.inserted, third.updated, third.unchanged) == (1, 1, 6)

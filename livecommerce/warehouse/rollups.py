@@ -213,8 +213,9 @@ def _cast(frame: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
 
 def _stale_deleted(
     conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date, fresh: pl.DataFrame
-) -> int:
-    """Delete the rows of ``table`` in the window whose key is not in ``fresh``; return how many."""
+) -> pl.DataFrame:
+    """Delete the rows of ``table`` in the window whose key is not in ``fresh``; return the keys of
+    the rows that stay (with ``platform_id``), so that the upsert need not look them up again."""
     key = [c.name for c in table.primary_key.columns if c.name != "platform_id"]
     keep = set(fresh.select(key).iter_rows()) if not fresh.is_empty() else set()
     existing = conn.execute(
@@ -228,7 +229,17 @@ def _stale_deleted(
         conn.execute(
             delete(table).where(table.c.platform_id == platform, tuple_(*[table.c[k] for k in key]).in_(chunk))
         )
-    return len(stale)
+    stays = [tuple(r) for r in existing if tuple(r) in keep]
+    return _typed_keys(stays, table, key, platform)
+
+
+def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platform: str) -> pl.DataFrame:
+    text = {c.name for c in table.c if isinstance(c.type, String)}
+    schema = {k: (pl.Date if k == "day" else pl.Utf8 if k in text else pl.Int64) for k in key}
+    frame = pl.DataFrame(rows, schema=list(schema), orient="row") if rows else pl.DataFrame(schema=schema)
+    if frame.height and frame["day"].dtype == pl.Utf8:  # SQLite returns dates as text
+        frame = frame.with_columns(pl.col("day").str.to_date())
+    return frame.with_columns(*[pl.col(k).cast(t) for k, t in schema.items()], pl.lit(platform).alias("platform_id"))
 
 
 def _typed(rows: list[Any], table: Any, platform: str) -> pl.DataFrame:
@@ -384,9 +395,9 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
                 (_RG, _geo_rows(lines, platform)),
                 (_RR, _refund_rows(lines, platform)),
             ):
-                _stale_deleted(conn, table, platform, span_first, span_last, rows)
+                stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
                 if not rows.is_empty():
-                    result = result + upsert(conn, table, rows)
+                    result = result + upsert(conn, table, rows, stored=stays)
             del lines
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():

@@ -96,6 +96,7 @@ def upsert(
     chunk_size: int | None = None,
     merge: Mapping[str, Merge] | None = None,
     stamp: Sequence[str] = (),
+    stored: pl.DataFrame | None = None,
 ) -> UpsertResult:
     """Insert or update ``rows`` in ``table`` on the natural ``key`` and return the counts.
 
@@ -108,10 +109,14 @@ def upsert(
     Runs inside the caller's transaction; concurrent writers are safe because the statement
     itself is ``INSERT … ON CONFLICT DO UPDATE … WHERE <something differs>``. A polars DataFrame
     takes the bulk path (see the module docstring); its counts are exact when writers to the
-    table are serialised (the ETL takes a write lock per file).
+    table are serialised (the ETL takes a write lock per file). ``stored`` (bulk path only) is the
+    frame of the keys already in the table, for a caller that has just read them under that lock:
+    on PostgreSQL the rows are then split without looking the keys up (the rollup refresh).
     """
     if not isinstance(rows, list | tuple) and hasattr(rows, "write_csv"):
-        return _bulk_upsert(conn, table, rows, key=key, update_columns=update_columns, merge=merge, stamp=stamp)
+        return _bulk_upsert(
+            conn, table, rows, key=key, update_columns=update_columns, merge=merge, stamp=stamp, stored=stored
+        )
     if merge or stamp:
         import polars as pl
 
@@ -253,6 +258,7 @@ def _bulk_upsert(
     update_columns: Sequence[str] | None,
     merge: Mapping[str, Merge] | None,
     stamp: Sequence[str],
+    stored: pl.DataFrame | None = None,
 ) -> UpsertResult:
     if frame.height == 0:
         return UpsertResult()
@@ -275,7 +281,7 @@ def _bulk_upsert(
     # last occurrence of a key wins, as in the row path
     frame = frame.unique(subset=key, keep="last", maintain_order=True)
     if conn.dialect.name == "postgresql":
-        return _pg_copy_upsert(conn, table, frame, key, updatable, merge, stamp)
+        return _pg_copy_upsert(conn, table, frame, key, updatable, merge, stamp, stored)
     if conn.dialect.name == "sqlite":
         return _sqlite_bulk_upsert(conn, table, frame, key, updatable, merge, stamp)
     raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {conn.dialect.name}")
@@ -411,9 +417,10 @@ def _pg_copy_upsert(
     updatable: Sequence[str],
     merge: Mapping[str, Merge],
     stamp: Sequence[str],
+    stored: pl.DataFrame | None = None,
 ) -> UpsertResult:
-    """COPY the keys to find which exist; COPY new rows straight into the table (as fast as a
-    plain bulk load) and send only existing keys through a staging table and ``ON CONFLICT DO
+    """COPY the keys to find which exist (or take them from ``stored``); COPY new rows straight into
+    the table (as fast as a plain bulk load) and send only existing keys through a staging table and ``ON CONFLICT DO
     UPDATE`` with the merge rules. The caller serialises writers of the table (the ETL's advisory
     lock): a key inserted by someone else meanwhile makes the COPY fail and the transaction roll back.
 
@@ -425,22 +432,27 @@ def _pg_copy_upsert(
 
     columns = list(frame.columns)
     preparer = conn.dialect.identifier_preparer
-    sample = frame.select(key).sample(min(frame.height, _PG_SAMPLE), seed=0)
-    if not _pg_any_exists(conn, table, sample):
-        try:
-            with conn.begin_nested():
-                _pg_copy(conn, preparer.format_table(table), columns, frame)
-            return UpsertResult(frame.height, 0, 0)
-        except UniqueViolation:
-            pass  # some keys were there after all
-    keys_name = _pg_temp(conn, table, list(key), "keys")
-    _pg_copy(conn, keys_name, list(key), frame)
-    keys = _table_clause(keys_name, list(key))
-    match = and_(*[table.c[k] == keys.c[k] for k in key])
-    found = conn.execute(
-        select(*[keys.c[k] for k in key]).where(select(literal_column("1")).select_from(table).where(match).exists())
-    ).all()
-    existing = pl.DataFrame([tuple(r) for r in found], schema=frame.select(key).schema, orient="row")
+    if stored is not None:
+        existing = stored.select([pl.col(k).cast(t) for k, t in frame.select(key).schema.items()])
+    else:
+        sample = frame.select(key).sample(min(frame.height, _PG_SAMPLE), seed=0)
+        if not _pg_any_exists(conn, table, sample):
+            try:
+                with conn.begin_nested():
+                    _pg_copy(conn, preparer.format_table(table), columns, frame)
+                return UpsertResult(frame.height, 0, 0)
+            except UniqueViolation:
+                pass  # some keys were there after all
+        keys_name = _pg_temp(conn, table, list(key), "keys")
+        _pg_copy(conn, keys_name, list(key), frame)
+        keys = _table_clause(keys_name, list(key))
+        match = and_(*[table.c[k] == keys.c[k] for k in key])
+        found = conn.execute(
+            select(*[keys.c[k] for k in key]).where(
+                select(literal_column("1")).select_from(table).where(match).exists()
+            )
+        ).all()
+        existing = pl.DataFrame([tuple(r) for r in found], schema=frame.select(key).schema, orient="row")
     if existing.height:
         marked = frame.join(existing.with_columns(pl.lit(True).alias("_exists")), on=list(key), how="left")
         old_rows = marked.filter(pl.col("_exists").fill_null(False)).drop("_exists")
