@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import queue
+import threading
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import select
@@ -64,6 +66,7 @@ __all__ = [
     "runs",
 ]
 
+T = TypeVar("T")
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
 
 
@@ -374,7 +377,7 @@ def _load_one(
                     if reader.kind == "order_headers"
                     else None
                 )
-                for prepared in prepared_batches(table, reader, now=now, known_products=known):
+                for prepared in read_ahead(prepared_batches(table, reader, now=now, known_products=known)):
                     report.rows_read += prepared.rows_read
                     _rejects_noted(conn, run_id, report, prepared)
                     frame = prepared.frame
@@ -445,6 +448,53 @@ def _load_one(
         except Exception:  # the database itself is gone: the report still says what happened
             pass
     return report
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 1) -> Iterator[T]:
+    """Yield ``items`` in order while a thread produces up to ``depth`` of them ahead.
+
+    The ETL reads and validates the next batch of a file while the database writes the current one
+    (polars and the database drivers release the GIL, and the machine has a core for each). An
+    exception of the producer is raised here, at the item where it happened; when the consumer
+    stops early, the producer stops at its next item."""
+    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        pending.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            pending.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            pending.put((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="etl-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = pending.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                pending.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def _rejects_noted(conn: Any, run_id: int, report: FileReport, prepared: Prepared) -> None:

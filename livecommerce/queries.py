@@ -40,6 +40,7 @@ from livecommerce.warehouse.tables import (
     RollupGeo,
     RollupPlatformDaily,
     RollupRefund,
+    RollupRefundProduct,
     RollupSession,
     SessionMinute,
     SessionProduct,
@@ -74,6 +75,7 @@ _RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
+_RRP = RollupRefundProduct.__table__  # rollup_refund summed over hosts
 _OL = OrderLine.__table__
 _SALES_BASES = [c for c in _RD.c.keys() if c in BASE_MEASURES]
 _LIVE_BASES = [c for c in _RS.c.keys() if c in BASE_MEASURES and c not in ("gmv_fen", "refund_fen", "orders", "units")]
@@ -733,14 +735,22 @@ def refunds(
                 )
             out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
         else:
-            column = {"product": _RR.c.product_key, "reason": _RR.c.reason, "days_in_transit": _RR.c.transit_days}[by]
-            where = _rollup_where(_RR, conn, v, level, key, f, host_column=True)
+            # a county or a product (whose rows the caller sees whole) and everything read the rollup
+            # without hosts: its size does not grow with the number of hosts
+            whole = level in ("county", "product") or (level == "overview" and v.everything)
+            table = _RRP if whole else _RR
+            column = {
+                "product": table.c.product_key,
+                "reason": table.c.reason,
+                "days_in_transit": table.c.transit_days,
+            }[by]
+            where = _rollup_where(table, conn, v, level, key, f, host_column=table is _RR)
             out = _frame(
                 conn,
                 select(
                     column.label(by),
-                    func.sum(_RR.c.refund_fen).label("refund_fen"),
-                    func.sum(_RR.c.refunded_lines).label("refunded_lines"),
+                    func.sum(table.c.refund_fen).label("refund_fen"),
+                    func.sum(table.c.refunded_lines).label("refunded_lines"),
                 )
                 .where(*where)
                 .group_by(column),

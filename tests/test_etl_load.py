@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
@@ -189,3 +190,38 @@ def test_reloading_a_dimension_file_changes_nothing(tmp_path, memory_engine) -> 
     again.write_text((src / "hosts.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     [report] = load_paths(memory_engine, [again])
     assert (report.inserted, report.updated, report.unchanged) == (0, 0, 8)
+
+
+def test_read_ahead_keeps_order_raises_where_the_producer_failed_and_stops_early() -> None:
+    import threading
+
+    from etl.jobs import read_ahead
+
+    assert list(read_ahead(iter(range(50)))) == list(range(50))
+    produced: list[int] = []
+
+    def failing():  # type: ignore[no-untyped-def]
+        for i in range(5):
+            produced.append(i)
+            yield i
+        raise ValueError("bad batch at 5")
+
+    got = []
+    with pytest.raises(ValueError, match="bad batch at 5"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4]  # every item before the failure arrives first
+
+    def endless():  # type: ignore[no-untyped-def]
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    produced.clear()
+    for item in read_ahead(endless(), depth=2):
+        if item == 3:
+            break
+    assert not any(t.name == "etl-read-ahead" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 3 + 2 + 2  # the consumer's items, the queue, one in the producer's hand

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from test_rollups import D, _seed
 
 from livecommerce import queries as q
@@ -159,3 +159,17 @@ def test_everything_reads_the_platform_rollup_and_agrees_with_the_host_rollup(sa
     fresh = q.freshness(sample, ALL, now=now).drop("last_load_utc")
     assert fresh.height >= 2 and fresh["open_after_sale_fen"].sum() > 0
     assert fresh.equals(q.freshness(sample, named, now=now).drop("last_load_utc"))
+    # refunds of everything and of a county come from the refund rollup without hosts: same figures
+    for by in ("reason", "days_in_transit", "product"):
+        hostless = q.refunds(sample, ALL, by).sort(by)
+        assert hostless["refund_fen"].sum() > 0
+        assert hostless.equals(q.refunds(sample, named, by).sort(by))
+    county = q.refunds(sample, ALL, "reason", "county", "lixian")
+    with sample.connect() as conn:
+        by_host = conn.execute(
+            text(
+                "SELECT sum(r.refund_fen) FROM rollup_refund r JOIN product p ON p.product_id = r.product_key "
+                "WHERE p.county_id = 'lixian'"
+            )
+        ).scalar()
+    assert county["refund_fen"].sum() == by_host > 0

@@ -18,6 +18,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupPlatformDaily,
+    RollupRefundProduct,
     RollupSession,
     SessionProduct,
 )
@@ -251,6 +252,9 @@ def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-u
     assert ref.height == 1
     row = ref.row(0, named=True)
     assert (row["host_key"], row["reason"], row["transit_days"], row["refund_fen"]) == ("H1", "坏果", 3, 10_000)
+    with engine.connect() as conn:
+        hostless = [tuple(r) for r in conn.execute(select(RollupRefundProduct.__table__))]
+    assert hostless == [(D, "douyin", "apple", "坏果", 3, 10_000, 1)]
 
 
 def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -267,7 +271,7 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
         with engine.connect() as conn:
             return [
                 sorted(tuple(r) for r in conn.execute(select(t.__table__)))
-                for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund)
+                for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund, RollupRefundProduct)
             ]
 
     with engine.begin() as conn:
@@ -276,7 +280,7 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
     one_pass = everything()
     assert one_pass[0] and one_pass[1] and one_pass[3]  # daily, platform and refund rows
     with engine.begin() as conn:
-        for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund):
+        for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund, RollupRefundProduct):
             conn.execute(t.__table__.delete())
         upsert(conn, RollupDaily.__table__, [{"day": D + dt.timedelta(days=2), "platform_id": "douyin",
                                                "host_key": "H9", "product_key": "stale", "gmv_fen": 1}])  # fmt: skip

@@ -176,7 +176,7 @@ def test_migration_from_first_version_keeps_data(bare_warehouse) -> None:  # typ
     assert counts["order_line"] == 1 and counts["product_alias"] == 0 and counts["platform"] == 4
 
 
-def test_migration_0012_fills_the_platform_rollup_from_the_stored_daily_rollup(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_0012_0013_fill_the_new_rollups_from_the_stored_ones(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
     engine = bare_warehouse.engine
     assert upgrade(engine, "0011") == "0011"
     day = datetime(2025, 10, 1).date()
@@ -190,11 +190,18 @@ def test_migration_0012_fills_the_platform_rollup_from_the_stored_daily_rollup(b
             conn.execute(insert(metadata.tables["platform"]).values(platform_id=pid, name_zh=pid, name_en=pid))
         zeros = {c: 0 for c in metadata.tables["rollup_daily"].c.keys() if c.endswith(("_fen", "_lines", "s"))}
         conn.execute(insert(metadata.tables["rollup_daily"]), [{**zeros, **r} for r in rows])
+        refund = {"day": day, "platform_id": "douyin", "product_key": "apple", "reason": "坏果", "transit_days": 2}
+        conn.execute(
+            insert(metadata.tables["rollup_refund"]),
+            [{**refund, "host_key": h, "refund_fen": 100, "refunded_lines": 1} for h in ("H1", "H2", "")],
+        )
     assert init(engine) == head_revision()
     table = metadata.tables["rollup_platform_daily"]
     with engine.connect() as conn:
         got = {(r.platform_id, r.gmv_fen, r.orders) for r in conn.execute(select(table))}
+        hostless = [tuple(r) for r in conn.execute(select(metadata.tables["rollup_refund_product"]))]
     assert got == {("douyin", 1000, 3), ("taobao", 50, 1)}
+    assert hostless == [(day, "douyin", "apple", "坏果", 2, 300, 3)]
 
 
 @pytest.mark.parametrize("guess_all_new", [False, True, "stored"])

@@ -31,6 +31,7 @@ from livecommerce.warehouse.tables import (
     RollupGeo,
     RollupPlatformDaily,
     RollupRefund,
+    RollupRefundProduct,
     RollupSession,
     SessionProduct,
 )
@@ -47,6 +48,7 @@ _RP = RollupPlatformDaily.__table__
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
+_RRP = RollupRefundProduct.__table__
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
@@ -287,6 +289,16 @@ def _refund_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
     return _cast(out, _RR, platform)
 
 
+def _refund_product_rows(refunds: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """The refund rows summed over hosts (``rollup_refund_product``)."""
+    if refunds.is_empty():
+        return _typed([], _RRP, platform)
+    out = refunds.group_by("day", "product_key", "reason", "transit_days").agg(
+        pl.col("refund_fen").sum(), pl.col("refunded_lines").sum()
+    )
+    return _cast(out, _RRP, platform)
+
+
 def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
     sessions = conn.execute(
         select(_LS).where(
@@ -393,7 +405,8 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
                 (_RD, daily),
                 (_RP, _platform_rows(daily, platform)),
                 (_RG, _geo_rows(lines, platform)),
-                (_RR, _refund_rows(lines, platform)),
+                (_RR, refunds := _refund_rows(lines, platform)),
+                (_RRP, _refund_product_rows(refunds, platform)),
             ):
                 stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
                 if not rows.is_empty():

@@ -56,7 +56,9 @@ __all__ = [
     "RejectedRow",
     "RollupDaily",
     "RollupGeo",
+    "RollupPlatformDaily",
     "RollupRefund",
+    "RollupRefundProduct",
     "RollupSession",
     "ScheduleShift",
     "SessionChannel",
@@ -532,6 +534,22 @@ class RollupRefund(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(256), primary_key=True)
+    transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupRefundProduct(Base):
+    """``rollup_refund`` summed over hosts: refunds per local day, platform, product, reason and days
+    in transit. What a county, a product or everything reads, at a cost that does not grow with the
+    number of hosts; kept by the same refresh."""
+
+    __tablename__ = "rollup_refund_product"
+    __table_args__ = (Index(None, "product_key", "day"), Index(None, "day"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
