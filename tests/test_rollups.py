@@ -288,3 +288,29 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
     with engine.begin() as conn:
         refresh(conn, span)  # three one-day spans; day 3 has no lines
     assert everything() == one_pass
+
+
+def test_lines_read_for_the_rollups_keep_every_value(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The lines the refresh reads (on PostgreSQL through COPY … TO STDOUT as CSV, in pieces) are the
+    rows of the statement exactly: empty keys stay empty text, a reason with a comma, quotes and a
+    line break survives, pieces end on whole rows."""
+    from livecommerce.warehouse import rollups
+
+    engine = warehouse.engine
+    tricky = '坏果, 包装"破损"\n第二行'
+    extra = ("province", "refund_reason", "shipped_at_utc", "refunded_at_utc")
+    lines = [{**dict.fromkeys(extra), **r} for r in LINES]
+    lines[2].update(refund_reason=tricky, province="甘肃省")
+    lines[0].update(host_id=None, product_id=None)
+    monkeypatch.setattr(rollups, "_FETCH", 2)  # many small pieces
+    span = (_t(0) - dt.timedelta(days=1), _t(0, day=3))
+    with engine.begin() as conn:
+        _seed(conn)
+        upsert(conn, OrderLine.__table__, lines)
+        pieces = list(rollups._line_pieces(conn, "douyin", *span))
+        stmt = rollups._lines_stmt(conn, "douyin", *span)
+        expected = sorted(tuple(r) for r in conn.execute(stmt))
+    assert len(pieces) >= 2 and all(p.height <= 2 for p in pieces)
+    got = pl.concat(pieces).drop("day")
+    assert sorted(got.iter_rows()) == expected
+    assert tricky in got["reason"].to_list() and "" in got["host_key"].to_list()

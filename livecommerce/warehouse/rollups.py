@@ -111,17 +111,43 @@ _INTS = ("line_no", "amount_fen", "refund_fen", "quantity", "cancelled", "provis
 
 
 def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> Iterator[pl.DataFrame]:
-    """Yield the lines of :func:`_lines_stmt` a piece of ``_FETCH`` driver rows at a time, as polars
-    frames with the local ``day`` (plain driver tuples: no Row objects, columns take far less memory)."""
+    """Yield the lines of :func:`_lines_stmt` a piece of about ``_FETCH`` rows at a time, as polars
+    frames with the local ``day`` (plain driver tuples on SQLite, ``COPY … TO STDOUT`` as CSV on
+    PostgreSQL: no Row objects, and columns take far less memory)."""
     stmt = _lines_stmt(conn, platform, start, end)
     schema = {c.name: (pl.Int64 if c.name in _INTS else pl.Utf8) for c in stmt.selected_columns}
     local = pl.col("when").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC").dt.convert_time_zone(LOCAL_TZ)
+    if conn.dialect.name == "postgresql":
+        for piece in _copied_pieces(conn, stmt, schema):
+            yield piece.with_columns(local.dt.date().alias("day"))
+        return
     result = conn.execute(stmt)
     try:
         while rows := result.cursor.fetchmany(_FETCH):
             yield pl.DataFrame(rows, schema=schema, orient="row").with_columns(local.dt.date().alias("day"))
     finally:
         result.close()
+
+
+def _copied_pieces(conn: Connection, stmt: Any, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """Yield the rows of ``stmt`` read with ``COPY (…) TO STDOUT (FORMAT csv)``, ``_FETCH`` rows a
+    frame (PostgreSQL sends one row per message, so a piece always ends on a whole row). Twice as fast
+    as fetching tuples; the statement's values are rendered as literals (dates and fixed words only)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True, "literal_binds": True}))
+    raw = conn.connection.driver_connection
+
+    def frame(chunks: list[bytes]) -> pl.DataFrame:
+        return pl.read_csv(b"".join(chunks), has_header=False, schema=schema, empty_string_is_null=False)
+
+    with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:  # type: ignore[union-attr]
+        chunks: list[bytes] = []
+        for data in copy:
+            chunks.append(bytes(data))
+            if len(chunks) >= _FETCH:
+                yield frame(chunks)
+                chunks = []
+        if chunks:
+            yield frame(chunks)
 
 
 def _no_lines(conn: Connection) -> pl.DataFrame:
