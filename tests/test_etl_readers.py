@@ -399,3 +399,41 @@ def test_folder_order_dimensions_orders_aftersales(memory_engine, tmp_path) -> N
     order = [Path(r.path).name for r in reports if r.status != "skipped"]
     assert order.index("douyin_aftersale.csv") > order.index("douyin_orders_bom.csv")
     assert _lines(memory_engine, "douyin")[("6900000000000000010", 1)]["status"] == "refunded"
+
+
+@pytest.mark.parametrize(
+    ("body", "simple"),
+    [
+        (b"a,b\n1,2\n3,4\n", True),
+        (b"a,b\n1,2\n3,4", True),  # no final line break
+        (b'a,b\n1,"x, ""y"""\n3,4\n', True),  # quotes, even per line
+        (b'a,b\n1,"two\nlines"\n3,4\n', False),  # a quoted line break
+        (b"a,b\n1,2\n\n3,4\n", False),  # a blank line
+        (b"a,b\r\n1,2\r\n\r\n3,4\r\n", False),  # a blank CRLF line
+        (b"a,b\n\n1,2\n", False),  # blank right after the header
+        (b'a,b\n1,"open\n', False),  # the last line opens a quote
+    ],
+)
+def test_one_record_per_line_streams_the_checks(tmp_path, body, simple) -> None:  # type: ignore[no-untyped-def]
+    from etl.extract.tables import _one_record_per_line
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(body)
+    assert _one_record_per_line(path, 1) is simple
+
+
+def test_one_record_per_line_sees_a_blank_line_across_read_blocks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from etl.extract.tables import _one_record_per_line
+
+    line = b"1234567,abcdefgh\n"  # 17 bytes
+    block = 1 << 22  # the size of a read after the header line
+    head = b"a,b\n"
+    rows = line * (block // len(line))
+    pad = block - len(rows)  # the first block read after the header ends exactly on a line break
+    first = rows[: len(rows) - len(line)] + b"x" * pad + line
+    assert len(first) == block
+    path = tmp_path / "big.csv"
+    path.write_bytes(head + first + b"\n" + line * 3)  # the blank line starts the second block
+    assert _one_record_per_line(path, 1) is False
+    path.write_bytes(head + first + line * 3)
+    assert _one_record_per_line(path, 1) is True
