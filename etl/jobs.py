@@ -53,6 +53,7 @@ from etl.load import (
 from etl.sessions import SESSION_KINDS, FileRefused, sessions_loaded
 from etl.validate import Prepared, Reject, prepared_batches
 from livecommerce.schemas import C
+from livecommerce.warehouse import statistics_refreshed
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
 from livecommerce.warehouse.upsert import UpsertResult
 
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+#: a load that wrote this many rows refreshes the database's statistics before the rollup refresh
+ANALYZE_AFTER_ROWS = 50_000
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
 
 
@@ -419,6 +422,8 @@ def _load_one(
             if totals.written == 0 and report.rows_read > 0 and report.rejected == report.rows_read:
                 report.status = "loaded"
             spans = {p: [t for t in v if t is not None] for p, v in touched.items()}
+            if totals.written >= ANALYZE_AFTER_ROWS:  # the planner must know the new size first
+                statistics_refreshed(conn)
             refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v})
             counts = {
                 "rows_read": report.rows_read,

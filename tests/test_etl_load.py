@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from etl import assignments_from, load_paths
@@ -75,6 +75,29 @@ def test_loading_twice_changes_nothing_and_says_so(warehouse) -> None:  # type: 
     assert runs[0].rows_read == 10 and runs[0].rejected == 7 and runs[0].inserted == 3
     assert len(manifest) == 1 and manifest[0].run_id == runs[0].run_id and len(manifest[0].sha256) == 64
     assert sorted(set(rejected)) == [runs[0].run_id, runs[1].run_id]  # each run keeps its own rejects
+
+
+def test_a_big_load_refreshes_the_planner_statistics_before_the_rollups(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL a load that wrote ``ANALYZE_AFTER_ROWS`` rows or more analyses the tables the
+    rollup refresh reads, inside its transaction (here the threshold is lowered to 1): the stored
+    row estimate is the table's true size once it commits. SQLite has nothing to refresh."""
+    import etl.jobs
+
+    engine = warehouse.engine
+    monkeypatch.setattr(etl.jobs, "ANALYZE_AFTER_ROWS", 1)
+    calls: list[list[str]] = []
+    real = etl.jobs.statistics_refreshed
+    monkeypatch.setattr(etl.jobs, "statistics_refreshed", lambda conn: calls.append(real(conn)) or calls[-1])
+    [report] = load_paths(engine, [FIX / "douyin_orders_bom.csv"], now=NOW)
+    assert report.inserted == 3 and len(calls) == 1
+    if engine.dialect.name != "postgresql":
+        assert calls == [[]]
+        return
+    assert calls == [["order_line", "live_session", "session_product"]]
+    with engine.connect() as conn:
+        estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('order_line')")).scalar()
+        lines = conn.execute(select(func.count()).select_from(OrderLine.__table__)).scalar()
+    assert estimate == lines == 3
 
 
 def test_newer_export_advances_status_and_keeps_first_seen_fields(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
