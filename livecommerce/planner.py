@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -113,6 +114,14 @@ _ROLES = ("traffic", "profit", "in_season")
 
 class PlanError(ValueError):
     """A plan cannot be made or changed as asked; ``str()`` says why in English and Chinese."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _active_flags(day: dt.date, flags: tuple[str, ...]) -> frozenset[str]:
+    """Return the calendar flags of ``flags`` active on ``day`` (the planner asks for the same days
+    thousands of times while it weighs candidate sessions)."""
+    row = festival_flags(day, day, flags).row(0, named=True)
+    return frozenset(f for f in flags if row.get(f))
 
 
 @dataclass(frozen=True)
@@ -234,8 +243,8 @@ class DemandModel:
         """Return the log effect of each festival flag active on ``day`` (only flags the model knows)."""
         if not self.flags:
             return {}
-        row = festival_flags(day, day, self.flags).row(0, named=True)
-        return {f: self.coef.get(f, 0.0) for f in self.flags if row.get(f)}
+        active = _active_flags(day, tuple(self.flags))
+        return {f: self.coef.get(f, 0.0) for f in self.flags if f in active}
 
     def duration(self, host_id: str, slot: int) -> float:
         """Return the typical live minutes of a session in ``slot`` for the host (else county, else overall)."""
@@ -1719,7 +1728,10 @@ def plan_vs_actual(engine: Any, plan_id: str, scope: Any = None) -> pl.DataFrame
     s = load_plan(engine, plan_id, scope)
     day = s.start_local.date()
     sales = queries.session_sales(
-        engine, scope, filters=queries.Filters(start=day - dt.timedelta(days=1), end=day + dt.timedelta(days=1))
+        engine,
+        scope,
+        filters=queries.Filters(start=day - dt.timedelta(days=1), end=day + dt.timedelta(days=1)),
+        host_ids=[s.host_id],
     )
     match = None
     if sales.height and "host_id" in sales.columns:

@@ -910,16 +910,20 @@ def session_sales(
     scope: Scope | None = None,
     product_ids: Sequence[str] | None = None,
     filters: Filters | None = None,
+    host_ids: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Return one row per (session, product) sold or explained: ``platform_id``, ``session_id``,
     ``host_id``, ``started_at_utc``, ``live_minutes``, ``product_id``, ``units``, ``gmv_fen``,
-    ``price`` (yuan: the explain price, else the mean paid price), ``explain_minutes``."""
+    ``price`` (yuan: the explain price, else the mean paid price), ``explain_minutes``; the sessions
+    of ``host_ids`` only when given."""
     f = filters or Filters()
     scope = scope or Scope.everything()
     sp = SessionProduct.__table__
     with engine.connect() as conn:
         v = _visible(conn, scope)
         swhere = [_session_scope(v), *_period(_RS.c.day, f)]
+        if host_ids is not None:
+            swhere.append(_RS.c.host_id.in_(list(host_ids)))
         if f.platform:
             swhere.append(_RS.c.platform_id == f.platform)
         sessions = _frame(

@@ -173,3 +173,13 @@ def test_everything_reads_the_platform_rollup_and_agrees_with_the_host_rollup(sa
             )
         ).scalar()
     assert county["refund_fen"].sum() == by_host > 0
+
+
+def test_session_sales_of_some_hosts_are_their_rows_of_everyone(sample) -> None:  # type: ignore[no-untyped-def]
+    everyone = q.session_sales(sample, ALL)
+    host = everyone.group_by("host_id").len().sort("len", "host_id", descending=True)["host_id"][0]
+    mine = q.session_sales(sample, ALL, host_ids=[host])
+    keys = ["platform_id", "session_id", "product_id"]
+    assert mine.height > 0 and set(mine["host_id"].to_list()) == {host}
+    assert mine.sort(keys).equals(everyone.filter(pl.col("host_id") == host).sort(keys))
+    assert q.session_sales(sample, ALL, host_ids=[]).is_empty()
