@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import queue
-import threading
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 from sqlalchemy import select
@@ -52,6 +50,7 @@ from etl.load import (
 )
 from etl.sessions import SESSION_KINDS, FileRefused, sessions_loaded
 from etl.validate import Prepared, Reject, prepared_batches
+from livecommerce.pipeline import read_ahead
 from livecommerce.schemas import C
 from livecommerce.warehouse import statistics_refreshed
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
@@ -67,7 +66,6 @@ __all__ = [
     "runs",
 ]
 
-T = TypeVar("T")
 #: a load that wrote this many rows refreshes the database's statistics before the rollup refresh
 ANALYZE_AFTER_ROWS = 50_000
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
@@ -453,53 +451,6 @@ def _load_one(
         except Exception:  # the database itself is gone: the report still says what happened
             pass
     return report
-
-
-_DONE = object()
-
-
-def read_ahead(items: Iterable[T], depth: int = 1) -> Iterator[T]:
-    """Yield ``items`` in order while a thread produces up to ``depth`` of them ahead.
-
-    The ETL reads and validates the next batch of a file while the database writes the current one
-    (polars and the database drivers release the GIL, and the machine has a core for each). An
-    exception of the producer is raised here, at the item where it happened; when the consumer
-    stops early, the producer stops at its next item."""
-    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        pending.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            pending.put((_DONE, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            pending.put((_DONE, exc))
-
-    worker = threading.Thread(target=produce, name="etl-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = pending.get()
-            if item is _DONE:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                pending.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
 
 
 def _rejects_noted(conn: Any, run_id: int, report: FileReport, prepared: Prepared) -> None:

@@ -218,7 +218,7 @@ def test_reloading_a_dimension_file_changes_nothing(tmp_path, memory_engine) -> 
 def test_read_ahead_keeps_order_raises_where_the_producer_failed_and_stops_early() -> None:
     import threading
 
-    from etl.jobs import read_ahead
+    from livecommerce.pipeline import read_ahead
 
     assert list(read_ahead(iter(range(50)))) == list(range(50))
     produced: list[int] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from livecommerce.config import LOCAL_TZ
+from livecommerce.pipeline import read_ahead
 from livecommerce.warehouse.tables import (
     LiveSession,
     OrderLine,
@@ -162,34 +163,60 @@ def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime
     return pl.concat([_no_lines(conn), *_line_pieces(conn, platform, start, end)], rechunk=True)
 
 
-def _quarters(
-    conn: Connection, platform: str, first_day: dt.date, last_day: dt.date
-) -> Iterator[tuple[dt.date, dt.date, pl.DataFrame]]:
-    """Yield ``(first, last, lines)`` for consecutive spans of at most ``_PIECE`` days covering
-    ``first_day`` … ``last_day`` (every span, with or without lines). A longer history is read in
-    one pass and its pieces parked by span in Arrow files on disk, so that memory holds one span at
-    a time, whatever the length of the history."""
+def _parked_spans(
+    conn: Connection, platform: str, first_day: dt.date, last_day: dt.date, folder: Path
+) -> list[tuple[dt.date, dt.date, Callable[[], pl.DataFrame]]]:
+    """Read the lines of ``first_day`` … ``last_day`` and return ``(first, last, lines)`` for
+    consecutive spans of at most ``_PIECE`` days covering them (every span, with or without lines),
+    where ``lines()`` returns the span's lines. A longer history is read in one pass and its pieces
+    parked by span in Arrow files under ``folder``, so that memory holds one span at a time whatever
+    the length of the history. All database reading happens here, none in ``lines()``."""
     start, end = _utc_bounds(first_day, last_day)
     if last_day - first_day < _PIECE:
-        yield first_day, last_day, _lines(conn, platform, start, end)
-        return
+        lines = _lines(conn, platform, start, end)
+        return [(first_day, last_day, lambda: lines)]
     spans = []
     day = first_day
     while day <= last_day:
         spans.append((day, min(last_day, day + _PIECE - dt.timedelta(days=1))))
         day = spans[-1][1] + dt.timedelta(days=1)
     lasts = pl.Series([b for _, b in spans])
-    with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
-        files: dict[int, list[Path]] = {}
-        for piece in _line_pieces(conn, platform, start, end):
-            piece = piece.with_columns(lasts.search_sorted(piece["day"], side="left").alias("_span"))
-            for (k,), part in piece.group_by("_span"):
-                path = Path(parked) / f"{k}-{len(files.setdefault(int(k), []))}.arrow"
-                part.drop("_span").write_ipc(path)
-                files[int(k)].append(path)
-        for k, (a, b) in enumerate(spans):
-            parts = [pl.read_ipc(f) for f in files.get(k, [])]
-            yield a, b, (pl.concat(parts, rechunk=True) if parts else _no_lines(conn))
+    files: dict[int, list[Path]] = {}
+    for piece in _line_pieces(conn, platform, start, end):
+        piece = piece.with_columns(lasts.search_sorted(piece["day"], side="left").alias("_span"))
+        for (k,), part in piece.group_by("_span"):
+            path = folder / f"{platform}-{k}-{len(files.setdefault(int(k), []))}.arrow"
+            part.drop("_span").write_ipc(path)
+            files[int(k)].append(path)
+    empty = _no_lines(conn)
+
+    def loader(paths: list[Path]) -> Callable[[], pl.DataFrame]:
+        return lambda: pl.concat([pl.read_ipc(f) for f in paths], rechunk=True) if paths else empty
+
+    return [(a, b, loader(files.get(k, []))) for k, (a, b) in enumerate(spans)]
+
+
+def _aggregated(
+    spans: list[tuple[dt.date, dt.date, Callable[[], pl.DataFrame]]], platform: str
+) -> Iterator[tuple[dt.date, dt.date, list[tuple[Any, pl.DataFrame]]]]:
+    """Yield ``(first, last, [(rollup table, rows), …])`` per span: the daily, platform, geo, refund
+    and product refund rows of its lines (pure polars, no database: it runs ahead on a thread)."""
+    for first, last, lines_of in spans:
+        lines = lines_of()
+        daily = _daily_rows(lines, platform)
+        refunds = _refund_rows(lines, platform)
+        yield (
+            first,
+            last,
+            [
+                (_RD, daily),
+                (_RP, _platform_rows(daily, platform)),
+                (_RG, _geo_rows(lines, platform)),
+                (_RR, refunds),
+                (_RRP, _refund_product_rows(refunds, platform)),
+            ],
+        )
+        del lines
 
 
 def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
@@ -417,27 +444,23 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
 
     ``platform_days`` maps a platform to the first and last (UTC) order time a load touched; every
     local day in between is recomputed from ``order_line``, a quarter of days at a time for a long
-    span (see :func:`_quarters`), and the sessions of those days from ``live_session``. Call it
-    inside the transaction that changed the facts.
+    span (see :func:`_parked_spans`; the next quarter is aggregated on a thread while one is written),
+    and the sessions of those days from ``live_session``. Call it inside the transaction that
+    changed the facts.
     """
     result = UpsertResult()
     for platform, (first, last) in sorted(platform_days.items()):
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
-        for span_first, span_last, lines in _quarters(conn, platform, first_day, last_day):
-            daily = _daily_rows(lines, platform)
-            for table, rows in (
-                (_RD, daily),
-                (_RP, _platform_rows(daily, platform)),
-                (_RG, _geo_rows(lines, platform)),
-                (_RR, refunds := _refund_rows(lines, platform)),
-                (_RRP, _refund_product_rows(refunds, platform)),
-            ):
-                stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
-                if not rows.is_empty():
-                    result = result + upsert(conn, table, rows, stored=stays)
-            del lines
+        with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
+            spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
+            # the next span is aggregated on a thread while this one is written
+            for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
+                for table, rows in tables:
+                    stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
+                    if not rows.is_empty():
+                        result = result + upsert(conn, table, rows, stored=stays)
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
