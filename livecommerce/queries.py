@@ -90,10 +90,13 @@ class Filters:
     platform: str | None = None
 
     def previous(self) -> Filters | None:
-        """Return the period of the same length just before this one (None without both dates)."""
+        """Return the period of the same length just before this one (None without both dates, or
+        when it would begin before the calendar does)."""
         if self.start is None or self.end is None:
             return None
         days = (self.end - self.start).days + 1
+        if (self.start - dt.date.min).days < days:
+            return None
         return Filters(self.start - dt.timedelta(days=days), self.start - dt.timedelta(days=1), self.platform)
 
 

@@ -183,3 +183,12 @@ def test_session_sales_of_some_hosts_are_their_rows_of_everyone(sample) -> None:
     assert mine.height > 0 and set(mine["host_id"].to_list()) == {host}
     assert mine.sort(keys).equals(everyone.filter(pl.col("host_id") == host).sort(keys))
     assert q.session_sales(sample, ALL, host_ids=[]).is_empty()
+
+
+def test_previous_period_has_the_same_length_and_none_before_the_calendar() -> None:
+    f = q.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31), "douyin")
+    assert f.previous() == q.Filters(dt.date(2025, 1, 29), dt.date(2025, 2, 28), "douyin")
+    assert q.Filters(dt.date(1, 1, 11), dt.date(1, 1, 20)).previous() == q.Filters(dt.date(1, 1, 1), dt.date(1, 1, 10))
+    assert q.Filters(dt.date(1, 1, 10), dt.date(1, 1, 19)).previous() is None
+    assert q.Filters(dt.date(1, 1, 5), dt.date(1000, 1, 1)).previous() is None  # would start before year 1
+    assert q.Filters(None, dt.date(2025, 1, 1)).previous() is None
