@@ -453,7 +453,7 @@ class RollupDaily(_DailySales, Base):
     __table_args__ = (
         Index(None, "host_key", "day"),
         Index(None, "product_key", "day"),
-        Index(None, "day"),
+        # no index on day alone: the primary key starts with it
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
@@ -513,7 +513,7 @@ class RollupGeo(Base):
     """
 
     __tablename__ = "rollup_geo"
-    __table_args__ = (Index(None, "product_key", "day"), Index(None, "day"))
+    __table_args__ = (Index(None, "product_key", "day"),)  # day: the primary key starts with it
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -530,7 +530,7 @@ class RollupRefund(Base):
     of lines, so this stays small."""
 
     __tablename__ = "rollup_refund"
-    __table_args__ = (Index(None, "host_key", "day"), Index(None, "product_key", "day"), Index(None, "day"))
+    __table_args__ = (Index(None, "host_key", "day"), Index(None, "product_key", "day"))  # day: the primary key
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -547,7 +547,7 @@ class RollupRefundProduct(Base):
     number of hosts; kept by the same refresh."""
 
     __tablename__ = "rollup_refund_product"
-    __table_args__ = (Index(None, "product_key", "day"), Index(None, "day"))
+    __table_args__ = (Index(None, "product_key", "day"),)  # day: the primary key starts with it
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
