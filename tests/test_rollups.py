@@ -309,8 +309,12 @@ def test_lines_read_for_the_rollups_keep_every_value(warehouse, monkeypatch) -> 
         upsert(conn, OrderLine.__table__, lines)
         pieces = list(rollups._line_pieces(conn, "douyin", *span))
         stmt = rollups._lines_stmt(conn, "douyin", *span)
-        expected = sorted(tuple(r) for r in conn.execute(stmt))
+        raw = pl.DataFrame([tuple(r) for r in conn.execute(stmt)], schema=rollups._raw_schema(conn, stmt), orient="row")
+        expected = sorted(raw.with_columns(rollups._when_parsed(conn)).iter_rows())
     assert len(pieces) >= 2 and all(p.height <= 2 for p in pieces)
-    got = pl.concat(pieces).drop("day")
-    assert sorted(got.iter_rows()) == expected
+    got = pl.concat(pieces)
+    assert sorted(got.drop("day").iter_rows()) == expected
+    assert got["when"].min() == _t(20)
+    shanghai = [(w + dt.timedelta(hours=8)).date() for w in got["when"].to_list()]
+    assert got["day"].to_list() == shanghai and set(shanghai) == {D, D + dt.timedelta(days=1)}  # local days
     assert tricky in got["reason"].to_list() and "" in got["host_key"].to_list()
