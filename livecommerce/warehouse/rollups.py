@@ -313,7 +313,7 @@ def _stale_deleted(
 ) -> pl.DataFrame:
     """Delete the rows of ``table`` in the window whose key is not in ``fresh``; return the keys of
     the rows that stay (with ``platform_id``), so that the upsert need not look them up again."""
-    key = [c.name for c in table.primary_key.columns if c.name != "platform_id"]
+    key = _day_key(table)
     keep = set(fresh.select(key).iter_rows()) if not fresh.is_empty() else set()
     existing = conn.execute(
         select(*[table.c[k] for k in key]).where(
@@ -328,6 +328,17 @@ def _stale_deleted(
         )
     stays = [tuple(r) for r in existing if tuple(r) in keep]
     return _typed_keys(stays, table, key, platform)
+
+
+def _any_row(conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date) -> bool:
+    """Return True if ``table`` holds any row of ``platform`` from ``first_day`` to ``last_day``."""
+    where = (table.c.platform_id == platform, table.c.day >= first_day, table.c.day <= last_day)
+    return conn.execute(select(table.c.day).where(*where).limit(1)).first() is not None
+
+
+def _day_key(table: Any) -> list[str]:
+    """The primary key of a daily rollup without ``platform_id``."""
+    return [c.name for c in table.primary_key.columns if c.name != "platform_id"]
 
 
 def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platform: str) -> pl.DataFrame:
@@ -495,12 +506,17 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
+        # a rollup with no row at all in the span (a first load) has nothing stale to look for
+        stored = {t.name for t in (_RD, _RP, _RG, _RR, _RRP) if _any_row(conn, t, platform, first_day, last_day)}
         with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
                 for table, rows in tables:
-                    stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
+                    if table.name not in stored:
+                        stays = _typed_keys([], table, _day_key(table), platform)
+                    else:
+                        stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
                     if not rows.is_empty():
                         result = result + upsert(conn, table, rows, stored=stays)
         sessions = _session_rows(conn, platform, start, end)
