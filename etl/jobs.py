@@ -392,7 +392,6 @@ def _load_one(
                         kind,
                         frame.drop("_line"),
                         run_id=run_id,
-                        source_format=reader.name,
                         platform=reader.platform,
                         assign=assign,
                     )

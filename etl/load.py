@@ -383,7 +383,6 @@ def rows_written(
     frame: pl.DataFrame,
     *,
     run_id: int,
-    source_format: str,
     platform: str | None,
     assign: Assignments,
 ) -> UpsertResult:
@@ -398,7 +397,7 @@ def rows_written(
     if kind == "orders":
         result = UpsertResult()
         for plat, part in frame.partition_by(C.platform_id, as_dict=True).items():
-            result = result + _orders_written(conn, part, plat[0], run_id, source_format, assign)
+            result = result + _orders_written(conn, part, plat[0], run_id, assign)
         return result
     if kind == "after_sale":
         rows = frame.with_columns(
@@ -429,7 +428,7 @@ def rows_written(
 
 
 def _orders_written(
-    conn: Connection, frame: pl.DataFrame, platform: str, run_id: int, source_format: str, assign: Assignments
+    conn: Connection, frame: pl.DataFrame, platform: str, run_id: int, assign: Assignments
 ) -> UpsertResult:
     frame = _product_ids(conn, frame, platform, assign)
     _hosts_registered(conn, frame, platform, assign)
@@ -438,7 +437,6 @@ def _orders_written(
     extra = [
         pl.lit(run_id).alias("first_run_id"),
         pl.lit(run_id).alias("last_run_id"),
-        pl.lit(source_format).alias("source_format"),
     ]
     if assign.host_id:
         extra += [pl.lit(assign.host_id).alias(C.host_id), pl.lit("file_host").alias(C.attribution_rule)]

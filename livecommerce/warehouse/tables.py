@@ -329,7 +329,8 @@ class OrderLine(Base):
     session_id: Mapped[str | None] = mapped_column(String(128))
     attribution_rule: Mapped[str | None] = mapped_column(String(32))
     attribution_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    source_format: Mapped[str | None] = mapped_column(String(64))
+    # the export format of a line is its first run's (ingest_run.format via first_run_id): no column
+    # of its own, which every load wrote on every line (migration 0015)
     platform_line_id: Mapped[str | None] = mapped_column(String(64))
     # the runs that first and last wrote the line: written only by the loader, from the run row of
     # its own transaction, so no foreign key (one trigger call per row on PostgreSQL; migration 0010)
