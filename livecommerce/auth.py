@@ -686,6 +686,7 @@ ROW_SECURITY_TABLES: dict[str, str] = {
         "AND s.session_id = session_product.session_id)"
     ),
     "rollup_daily": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
+    "rollup_product_daily": _product_visible("product_key"),
     "rollup_platform_daily": "false",  # sums over everyone's rows: for those who see all data only
     "rollup_session": _host_visible("host_id"),
     "rollup_geo": _product_visible("product_key"),

@@ -39,6 +39,7 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupPlatformDaily,
+    RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
     RollupSession,
@@ -72,6 +73,7 @@ LEVELS: tuple[str, ...] = ("overview", "host", "county", "product", "session")
 _TZ = ZoneInfo(LOCAL_TZ)
 _RD = RollupDaily.__table__
 _RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
+_RPD = RollupProductDaily.__table__  # rollup_daily summed over hosts
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
@@ -130,9 +132,21 @@ def _daily_scope(v: _Visible) -> ColumnElement[bool]:
 
 
 def _daily_table(v: _Visible, level: Level) -> Table:
-    """The daily rollup to read: the per-platform one when the caller sees everything and asks for
-    everything (its cost does not grow with the number of hosts and products), else ``rollup_daily``."""
-    return _RP if v.everything and level == "overview" else _RD
+    """The daily rollup to read: per platform when the caller sees everything and asks for everything,
+    per product for a county or a product (whose rows the caller sees whole, see :func:`_allowed`),
+    else ``rollup_daily``: the first two do not grow with the number of hosts."""
+    if level == "overview":
+        return _RP if v.everything else _RD
+    return _RPD if level in ("county", "product") else _RD
+
+
+def _table_scope(table: Table, v: _Visible) -> list[ColumnElement[bool]]:
+    """The scope conditions on a daily rollup (none for the per-platform one: only for everything)."""
+    if table is _RD:
+        return [_daily_scope(v)]
+    if table is _RPD and not v.everything:
+        return [_RPD.c.product_key.in_(v.products)]
+    return []
 
 
 def _session_scope(v: _Visible) -> ColumnElement[bool]:
@@ -188,13 +202,13 @@ def _county_products(conn: Connection, county_id: str) -> set[str]:
     return set(conn.execute(select(p.c.product_id).where(p.c.county_id == county_id)).scalars())
 
 
-def _level_daily(conn: Connection, level: Level, key: str | None) -> list[ColumnElement[bool]]:
+def _level_daily(conn: Connection, level: Level, key: str | None, table: Table = _RD) -> list[ColumnElement[bool]]:
     if level == "host":
-        return [_RD.c.host_key == key]
+        return [table.c.host_key == key]
     if level == "product":
-        return [_RD.c.product_key == key]
+        return [table.c.product_key == key]
     if level == "county":
-        return [_RD.c.product_key.in_(_county_products(conn, key or ""))]
+        return [table.c.product_key.in_(_county_products(conn, key or ""))]
     return []
 
 
@@ -211,9 +225,7 @@ def _level_sessions(conn: Connection, level: Level, key: str | None) -> list[Col
 def _sales_bases(
     conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]], table: Table = _RD
 ) -> dict[str, int]:
-    where = [*_period(table.c.day, f), *conds]
-    if table is _RD:
-        where.append(_daily_scope(v))
+    where = [*_period(table.c.day, f), *conds, *_table_scope(table, v)]
     if f.platform:
         where.append(table.c.platform_id == f.platform)
     row = conn.execute(
@@ -241,7 +253,8 @@ def _live_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnEle
 
 
 def _bases(conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters) -> dict[str, int]:
-    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key), _daily_table(v, level))
+    table = _daily_table(v, level)
+    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key, table), table)
     live_conds = _level_sessions(conn, level, key)
     if live_conds is not None:
         live = _live_bases(conn, v, f, live_conds)
@@ -424,9 +437,7 @@ def daily_trend(
         if level not in ("overview",) and not _allowed(conn, v, level, key):
             return pl.DataFrame({"day": []})
         table = _daily_table(v, level)
-        where = [*_period(table.c.day, f), *_level_daily(conn, level, key)]
-        if table is _RD:
-            where.append(_daily_scope(v))
+        where = [*_period(table.c.day, f), *_level_daily(conn, level, key, table), *_table_scope(table, v)]
         if f.platform:
             where.append(table.c.platform_id == f.platform)
         groups = [table.c.day, table.c.platform_id] if by_platform else [table.c.day]
@@ -450,14 +461,17 @@ def _top(
         v = _visible(conn, scope)
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({column: []})
-        where = [_daily_scope(v), *_period(_RD.c.day, f), *_level_daily(conn, level, key)]
+        # products of a county, of one product or of everything: the rollup without hosts
+        by_product = column == "product_key" and (level in ("county", "product") or v.everything)
+        table = _RPD if by_product and level != "host" else _RD
+        where = [*_period(table.c.day, f), *_level_daily(conn, level, key, table), *_table_scope(table, v)]
         if f.platform:
-            where.append(_RD.c.platform_id == f.platform)
+            where.append(table.c.platform_id == f.platform)
         frame = _frame(
             conn,
-            select(_RD.c[column], *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
+            select(table.c[column], *[func.sum(table.c[b]).label(b) for b in _SALES_BASES])
             .where(*where)
-            .group_by(_RD.c[column]),
+            .group_by(table.c[column]),
         )
     if frame.is_empty():
         return frame
@@ -850,25 +864,26 @@ def demand_history(
     scope = scope or Scope.everything()
     with engine.connect() as conn:
         v = _visible(conn, scope)
-        where = [_daily_scope(v), _RD.c.product_key != "", *_period(_RD.c.day, f)]
+        t = _RPD if v.everything else _RD  # a narrower scope sees some hosts' rows of a product only
+        where = [*_table_scope(t, v), t.c.product_key != "", *_period(t.c.day, f)]
         if f.platform:
-            where.append(_RD.c.platform_id == f.platform)
+            where.append(t.c.platform_id == f.platform)
         if product_ids:
-            where.append(_RD.c.product_key.in_(list(product_ids)))
+            where.append(t.c.product_key.in_(list(product_ids)))
         p = Product.__table__
         if county_ids:
-            where.append(_RD.c.product_key.in_(select(p.c.product_id).where(p.c.county_id.in_(list(county_ids)))))
+            where.append(t.c.product_key.in_(select(p.c.product_id).where(p.c.county_id.in_(list(county_ids)))))
         sales = _frame(
             conn,
             select(
-                _RD.c.product_key.label("unique_id"),
-                _RD.c.day.label("ds"),
-                func.sum(_RD.c.units).label("y"),
-                func.sum(_RD.c.gmv_fen).label("gmv_fen"),
+                t.c.product_key.label("unique_id"),
+                t.c.day.label("ds"),
+                func.sum(t.c.units).label("y"),
+                func.sum(t.c.gmv_fen).label("gmv_fen"),
             )
             .where(*where)
-            .group_by(_RD.c.product_key, _RD.c.day)
-            .order_by(_RD.c.product_key, _RD.c.day),
+            .group_by(t.c.product_key, t.c.day)
+            .order_by(t.c.product_key, t.c.day),
         )
         h = Host.__table__
         live = _frame(

@@ -17,13 +17,17 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     Product,
     RollupDaily,
+    RollupGeo,
     RollupPlatformDaily,
+    RollupProductDaily,
+    RollupRefund,
     RollupRefundProduct,
     RollupSession,
     SessionProduct,
 )
 
 UTC = dt.UTC
+ROLLUPS = (RollupDaily, RollupPlatformDaily, RollupProductDaily, RollupGeo, RollupRefund, RollupRefundProduct)
 D = dt.date(2025, 10, 1)
 
 
@@ -174,6 +178,16 @@ def _platform_rows_are_daily_summed(engine) -> pl.DataFrame:  # type: ignore[no-
             .cast({c: pl.Int64 for c in measures})
             .equals(summed.select(cols).cast({c: pl.Int64 for c in measures}))
         )
+    # and rollup_product_daily is rollup_daily summed over hosts
+    by = ["day", "platform_id", "product_key"]
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(RollupProductDaily.__table__)).mappings()]
+    product = pl.DataFrame(rows).sort(by) if rows else pl.DataFrame()
+    per_product = daily.group_by(by).agg([pl.col(c).sum() for c in measures]).sort(by) if daily.height else daily
+    assert product.height == per_product.height
+    if per_product.height:
+        ints = {c: pl.Int64 for c in measures}
+        assert product.select(*by, *measures).cast(ints).equals(per_product.select(*by, *measures).cast(ints))
     return platform
 
 
@@ -226,7 +240,6 @@ def test_refresh_all_equals_incremental(warehouse) -> None:  # type: ignore[no-u
 
 
 def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-untyped-def]
-    from livecommerce.warehouse.tables import RollupGeo, RollupRefund
 
     engine = warehouse.engine
     extra = ("province", "refund_reason", "shipped_at_utc", "refunded_at_utc")
@@ -262,7 +275,6 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
     a time (memory flat with history); with spans of one day the rollups are the same as in one pass,
     and a span without lines loses its stale rows all the same."""
     from livecommerce.warehouse import rollups
-    from livecommerce.warehouse.tables import RollupGeo, RollupRefund
 
     engine = warehouse.engine
     span = {"douyin": (_t(0), _t(23, day=3))}
@@ -271,16 +283,23 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
         with engine.connect() as conn:
             return [
                 sorted(tuple(r) for r in conn.execute(select(t.__table__)))
-                for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund, RollupRefundProduct)
+                for t in (
+                    RollupDaily,
+                    RollupPlatformDaily,
+                    RollupProductDaily,
+                    RollupGeo,
+                    RollupRefund,
+                    RollupRefundProduct,
+                )
             ]
 
     with engine.begin() as conn:
         _seed(conn)
         refresh(conn, span)
     one_pass = everything()
-    assert one_pass[0] and one_pass[1] and one_pass[3]  # daily, platform and refund rows
+    assert one_pass[0] and one_pass[1] and one_pass[2] and one_pass[4]  # daily, platform, product, refund
     with engine.begin() as conn:
-        for t in (RollupDaily, RollupPlatformDaily, RollupGeo, RollupRefund, RollupRefundProduct):
+        for t in ROLLUPS:
             conn.execute(t.__table__.delete())
         upsert(conn, RollupDaily.__table__, [{"day": D + dt.timedelta(days=2), "platform_id": "douyin",
                                                "host_key": "H9", "product_key": "stale", "gmv_fen": 1}])  # fmt: skip

@@ -176,7 +176,7 @@ def test_migration_from_first_version_keeps_data(bare_warehouse) -> None:  # typ
     assert counts["order_line"] == 1 and counts["product_alias"] == 0 and counts["platform"] == 4
 
 
-def test_migrations_0012_0013_fill_the_new_rollups_from_the_stored_ones(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_fill_the_new_rollups_from_the_stored_ones(bare_warehouse) -> None:  # type: ignore[no-untyped-def]
     engine = bare_warehouse.engine
     assert upgrade(engine, "0011") == "0011"
     day = datetime(2025, 10, 1).date()
@@ -200,7 +200,12 @@ def test_migrations_0012_0013_fill_the_new_rollups_from_the_stored_ones(bare_war
     with engine.connect() as conn:
         got = {(r.platform_id, r.gmv_fen, r.orders) for r in conn.execute(select(table))}
         hostless = [tuple(r) for r in conn.execute(select(metadata.tables["rollup_refund_product"]))]
+        per_product = {
+            (r.platform_id, r.product_key, r.gmv_fen)
+            for r in conn.execute(select(metadata.tables["rollup_product_daily"]))
+        }
     assert got == {("douyin", 1000, 3), ("taobao", 50, 1)}
+    assert per_product == {("douyin", "apple", 700), ("douyin", "tea", 300), ("taobao", "tea", 50)}
     assert hostless == [(day, "douyin", "apple", "坏果", 2, 300, 3)]
 
 

@@ -46,6 +46,7 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupPlatformDaily,
+    RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
     RollupSession,
@@ -61,6 +62,7 @@ PAID_STATUSES = ("paid", "shipped", "completed", "refunded", "partially_refunded
 _OL = OrderLine.__table__
 _RD = RollupDaily.__table__
 _RP = RollupPlatformDaily.__table__
+_RPD = RollupProductDaily.__table__
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
 _RR = RollupRefund.__table__
@@ -253,6 +255,7 @@ def _aggregated(
             [
                 (_RD, daily),
                 (_RP, _platform_rows(daily, platform)),
+                (_RPD, _product_rows(daily, platform)),
                 (_RG, _geo_rows(lines, platform)),
                 (_RR, refunds),
                 (_RRP, _refund_product_rows(refunds, platform)),
@@ -294,10 +297,19 @@ def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
 
 def _platform_rows(daily: pl.DataFrame, platform: str) -> pl.DataFrame:
     """Per day: the daily rows summed over hosts and products (``rollup_platform_daily``)."""
-    measures = [c for c in _RP.c.keys() if c not in ("day", "platform_id")]
+    return _summed(daily, _RP, platform, ["day"])
+
+
+def _product_rows(daily: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per day and product: the daily rows summed over hosts (``rollup_product_daily``)."""
+    return _summed(daily, _RPD, platform, ["day", "product_key"])
+
+
+def _summed(daily: pl.DataFrame, table: Any, platform: str, by: list[str]) -> pl.DataFrame:
+    measures = [c for c in table.c.keys() if c not in ("day", "platform_id", "product_key")]
     if daily.is_empty():
-        return _typed([], _RP, platform)
-    return _cast(daily.group_by("day").agg([pl.col(c).sum() for c in measures]), _RP, platform)
+        return _typed([], table, platform)
+    return _cast(daily.group_by(by).agg([pl.col(c).sum() for c in measures]), table, platform)
 
 
 def _cast(frame: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
@@ -507,7 +519,8 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         last_day = last.astimezone(_TZ).date()
         start, end = _utc_bounds(first_day, last_day)
         # a rollup with no row at all in the span (a first load) has nothing stale to look for
-        stored = {t.name for t in (_RD, _RP, _RG, _RR, _RRP) if _any_row(conn, t, platform, first_day, last_day)}
+        tables = (_RD, _RP, _RPD, _RG, _RR, _RRP)
+        stored = {t.name for t in tables if _any_row(conn, t, platform, first_day, last_day)}
         with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
             # the next span is aggregated on a thread while this one is written

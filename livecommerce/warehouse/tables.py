@@ -57,6 +57,7 @@ __all__ = [
     "RollupDaily",
     "RollupGeo",
     "RollupPlatformDaily",
+    "RollupProductDaily",
     "RollupRefund",
     "RollupRefundProduct",
     "RollupSession",
@@ -459,6 +460,19 @@ class RollupDaily(_DailySales, Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class RollupProductDaily(_DailySales, Base):
+    """Sales per local day, platform and product: exactly ``rollup_daily`` summed over hosts.
+
+    Kept by the same refresh; a county's and a product's totals, trends and top products read it, so
+    their cost does not grow with the number of hosts selling the county's products."""
+
+    __tablename__ = "rollup_product_daily"
+    __table_args__ = (Index(None, "product_key", "day"),)  # day: the primary key starts with it
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
 
 
