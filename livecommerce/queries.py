@@ -415,7 +415,8 @@ def league_table(engine: Engine, scope: Scope, county_id: str, filters: Filters 
         if not _allowed(conn, v, "county", county_id):
             return pl.DataFrame({"host_id": []})
         league = _league(conn, county_id, f)
-        names = _frame(conn, select(Host.__table__.c.host_id, Host.__table__.c.name))
+        h = Host.__table__
+        names = _frame(conn, select(h.c.host_id, h.c.name).where(h.c.host_id.in_(league["host_id"].to_list())))
     if names.height:
         league = league.join(names, on="host_id", how="left")
     return league.sort("gmv", descending=True, nulls_last=True)
@@ -485,8 +486,10 @@ def _top_named(
     out = _top(engine, scope, column, f, limit, level, key)
     if out.is_empty():
         return out
-    with engine.connect() as conn:
-        labels = _frame(conn, names)
+    first = names.selected_columns[0]
+    key_column = getattr(first, "element", first)  # the labelled id column
+    with engine.connect() as conn:  # the names of the listed rows only, not of every host or product
+        labels = _frame(conn, names.where(key_column.in_(out[column].to_list())))
     return out.join(labels, on=column, how="left") if labels.height else out
 
 

@@ -192,3 +192,17 @@ def test_previous_period_has_the_same_length_and_none_before_the_calendar() -> N
     assert q.Filters(dt.date(1, 1, 10), dt.date(1, 1, 19)).previous() is None
     assert q.Filters(dt.date(1, 1, 5), dt.date(1000, 1, 1)).previous() is None  # would start before year 1
     assert q.Filters(None, dt.date(2025, 1, 1)).previous() is None
+
+
+def test_top_lists_and_league_carry_the_names_of_their_rows(sample) -> None:  # type: ignore[no-untyped-def]
+    from livecommerce.warehouse.tables import Host, Product
+
+    with sample.connect() as conn:
+        hosts = dict(conn.execute(select(Host.__table__.c.host_id, Host.__table__.c.name)).all())
+        titles = dict(conn.execute(select(Product.__table__.c.product_id, Product.__table__.c.title)).all())
+    top = q.top_hosts(sample, ALL, limit=3).filter(pl.col("host_key") != "")
+    assert top.height >= 1 and top["name"].to_list() == [hosts[h] for h in top["host_key"].to_list()]
+    products = q.top_products(sample, ALL, limit=3)
+    assert products["title"].to_list() == [titles[p] for p in products["product_key"].to_list()]
+    league = q.league_table(sample, ALL, "lixian").filter(pl.col("host_id") != "")
+    assert league.height >= 1 and league["name"].to_list() == [hosts[h] for h in league["host_id"].to_list()]
