@@ -441,6 +441,23 @@ _SALES_MEASURES = (
 )
 
 
+_SESSION_MEASURES = (
+    "live_minutes",
+    "online_minutes",
+    "views",
+    "viewers",
+    "peak_online",
+    "watch_seconds",
+    "new_followers",
+    "interacting_viewers",
+    "product_exposed_viewers",
+    "product_clickers",
+    "live_buyers",
+    "explain_gmv_fen",
+    "explain_minutes",
+)
+
+
 class _DailySales:
     """The additive sales measures of a daily rollup row (money in fen), shared by the daily grains."""
 
@@ -508,7 +525,11 @@ class RollupSession(Base):
     """One row per live session: its traffic and the sales attributed to it (money in fen)."""
 
     __tablename__ = "rollup_session"
-    __table_args__ = (Index(None, "host_id", "day"), Index(None, "day"))
+    __table_args__ = (
+        # a county's league reads its hosts' sessions: on PostgreSQL an index-only scan (migration 0018)
+        Index(None, "host_id", "day", postgresql_include=["platform_id", *_SESSION_MEASURES]),
+        Index(None, "day"),
+    )
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
     session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     host_id: Mapped[str | None] = mapped_column(String(128))
