@@ -162,33 +162,27 @@ def test_session_rollup_by_hand(warehouse) -> None:  # type: ignore[no-untyped-d
     assert row["explain_gmv_fen"] == 15_000 and row["explain_minutes"] == 15
 
 
-def _platform_rows_are_daily_summed(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    """Assert that rollup_platform_daily holds exactly rollup_daily summed per day and platform; return it."""
-    measures = [c for c in RollupPlatformDaily.__table__.c.keys() if c not in ("day", "platform_id")]
-    daily = _daily(engine)
+def _summed_rollup_equals(engine, table, daily: pl.DataFrame) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """Assert that ``table`` holds exactly ``daily`` summed to its primary key; return its rows."""
+    by = [c.name for c in table.primary_key.columns]
+    measures = [c.name for c in table.c if not c.primary_key]
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(RollupPlatformDaily.__table__)).mappings()]
-    platform = pl.DataFrame(rows).sort("day", "platform_id") if rows else pl.DataFrame()
-    summed = daily.group_by("day", "platform_id").agg([pl.col(c).sum() for c in measures]).sort("day", "platform_id")
-    assert platform.height == summed.height
+        rows = [dict(r) for r in conn.execute(select(table)).mappings()]
+    stored = pl.DataFrame(rows).sort(by) if rows else pl.DataFrame()
+    summed = daily.group_by(by).agg([pl.col(c).sum() for c in measures]).sort(by) if daily.height else daily
+    assert stored.height == summed.height
     if summed.height:
-        cols = ["day", "platform_id", *measures]
-        assert (
-            platform.select(cols)
-            .cast({c: pl.Int64 for c in measures})
-            .equals(summed.select(cols).cast({c: pl.Int64 for c in measures}))
-        )
-    # and rollup_product_daily is rollup_daily summed over hosts
-    by = ["day", "platform_id", "product_key"]
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(RollupProductDaily.__table__)).mappings()]
-    product = pl.DataFrame(rows).sort(by) if rows else pl.DataFrame()
-    per_product = daily.group_by(by).agg([pl.col(c).sum() for c in measures]).sort(by) if daily.height else daily
-    assert product.height == per_product.height
-    if per_product.height:
         ints = {c: pl.Int64 for c in measures}
-        assert product.select(*by, *measures).cast(ints).equals(per_product.select(*by, *measures).cast(ints))
-    return platform
+        assert stored.select(*by, *measures).cast(ints).equals(summed.select(*by, *measures).cast(ints))
+    return stored
+
+
+def _platform_rows_are_daily_summed(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """Assert that rollup_platform_daily and rollup_product_daily hold exactly rollup_daily summed per
+    day and platform, and over hosts; return the platform rows."""
+    daily = _daily(engine)
+    _summed_rollup_equals(engine, RollupProductDaily.__table__, daily)
+    return _summed_rollup_equals(engine, RollupPlatformDaily.__table__, daily)
 
 
 def test_refresh_is_idempotent_and_follows_reattribution(warehouse) -> None:  # type: ignore[no-untyped-def]

@@ -297,27 +297,30 @@ def _daily_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
 
 def _platform_rows(daily: pl.DataFrame, platform: str) -> pl.DataFrame:
     """Per day: the daily rows summed over hosts and products (``rollup_platform_daily``)."""
-    return _summed(daily, _RP, platform, ["day"])
+    return _summed(daily, _RP, platform)
 
 
 def _product_rows(daily: pl.DataFrame, platform: str) -> pl.DataFrame:
     """Per day and product: the daily rows summed over hosts (``rollup_product_daily``)."""
-    return _summed(daily, _RPD, platform, ["day", "product_key"])
+    return _summed(daily, _RPD, platform)
 
 
-def _summed(daily: pl.DataFrame, table: Any, platform: str, by: list[str]) -> pl.DataFrame:
-    measures = [c for c in table.c.keys() if c not in ("day", "platform_id", "product_key")]
-    if daily.is_empty():
+def _summed(rows: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
+    """``rows`` of a finer rollup summed to the grain of ``table``: grouped by its primary key (without
+    the platform), every other column of it summed."""
+    by = _day_key(table)
+    if rows.is_empty():
         return _typed([], table, platform)
-    return _cast(daily.group_by(by).agg([pl.col(c).sum() for c in measures]), table, platform)
+    measures = [c.name for c in table.c if not c.primary_key]
+    return _cast(rows.group_by(by).agg([pl.col(c).sum() for c in measures]), table, platform)
 
 
 def _cast(frame: pl.DataFrame, table: Any, platform: str) -> pl.DataFrame:
-    text = {c.name for c in table.c if isinstance(c.type, String)}
+    schema = _polars_types(table, list(table.c.keys()))
     frame = frame.with_columns(pl.lit(platform).alias("platform_id"))
-    return frame.select(
-        [pl.col(c).cast(pl.Date if c == "day" else pl.Utf8 if c in text else pl.Int64) for c in table.c.keys()]
-    ).sort([c.name for c in table.primary_key.columns])
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()]).sort(
+        [c.name for c in table.primary_key.columns]
+    )
 
 
 def _stale_deleted(
@@ -353,9 +356,14 @@ def _day_key(table: Any) -> list[str]:
     return [c.name for c in table.primary_key.columns if c.name != "platform_id"]
 
 
-def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platform: str) -> pl.DataFrame:
+def _polars_types(table: Any, names: list[str]) -> dict[str, Any]:
+    """The polars type of each of ``names`` in a rollup ``table`` (day, text or whole number)."""
     text = {c.name for c in table.c if isinstance(c.type, String)}
-    schema = {k: (pl.Date if k == "day" else pl.Utf8 if k in text else pl.Int64) for k in key}
+    return {n: (pl.Date if n == "day" else pl.Utf8 if n in text else pl.Int64) for n in names}
+
+
+def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platform: str) -> pl.DataFrame:
+    schema = _polars_types(table, key)
     frame = pl.DataFrame(rows, schema=list(schema), orient="row") if rows else pl.DataFrame(schema=schema)
     if frame.height and frame["day"].dtype == pl.Utf8:  # SQLite returns dates as text
         frame = frame.with_columns(pl.col("day").str.to_date())
@@ -363,8 +371,7 @@ def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platfor
 
 
 def _typed(rows: list[Any], table: Any, platform: str) -> pl.DataFrame:
-    text = {c.name for c in table.c if isinstance(c.type, String)}
-    schema = {c.name: (pl.Date if c.name == "day" else pl.Utf8 if c.name in text else pl.Int64) for c in table.c}
+    schema = _polars_types(table, list(table.c.keys()))
     if not rows:
         return pl.DataFrame(schema=schema)
     frame = pl.DataFrame([tuple(r) for r in rows], schema=list(rows[0]._fields), orient="row")
@@ -409,12 +416,7 @@ def _refund_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
 
 def _refund_product_rows(refunds: pl.DataFrame, platform: str) -> pl.DataFrame:
     """The refund rows summed over hosts (``rollup_refund_product``)."""
-    if refunds.is_empty():
-        return _typed([], _RRP, platform)
-    out = refunds.group_by("day", "product_key", "reason", "transit_days").agg(
-        pl.col("refund_fen").sum(), pl.col("refunded_lines").sum()
-    )
-    return _cast(out, _RRP, platform)
+    return _summed(refunds, _RRP, platform)
 
 
 def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:

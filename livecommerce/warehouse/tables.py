@@ -427,20 +427,6 @@ class RejectedRow(Base):
 # --- rollups -------------------------------------------------------------------------------
 
 
-_SALES_MEASURES = (
-    "gmv_fen",
-    "refund_fen",
-    "cancelled_fen",
-    "orders",
-    "units",
-    "buyers",
-    "refunded_orders",
-    "cancelled_orders",
-    "live_gmv_fen",
-    "provisional_lines",
-)
-
-
 _SESSION_MEASURES = (
     "live_minutes",
     "online_minutes",
@@ -471,6 +457,10 @@ class _DailySales:
     cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
     live_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     provisional_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: the names of those measures (the columns of :class:`_DailySales`, in order)
+_SALES_MEASURES = tuple(_DailySales.__annotations__)
 
 
 class RollupDaily(_DailySales, Base):
