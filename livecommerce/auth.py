@@ -690,6 +690,7 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_platform_daily": "false",  # sums over everyone's rows: for those who see all data only
     "rollup_session": _host_visible("host_id"),
     "rollup_geo": _product_visible("product_key"),
+    "rollup_geo_total": _product_visible("product_key"),
     "rollup_refund": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
     "rollup_refund_product": _product_visible("product_key"),
     "forecast": _product_visible("unique_id"),

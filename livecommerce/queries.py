@@ -38,6 +38,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupGeo,
+    RollupGeoTotal,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
@@ -76,6 +77,7 @@ _RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
 _RPD = RollupProductDaily.__table__  # rollup_daily summed over hosts
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
+_RGT = RollupGeoTotal.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__  # rollup_refund summed over hosts
 _OL = OrderLine.__table__
@@ -670,6 +672,12 @@ def _rollup_where(
     return where
 
 
+def _geo_table(f: Filters) -> Table:
+    """The geo rollup to read: per platform when one is chosen, else summed over platforms (fewer rows,
+    and their number for a period stops growing once every province buys every day)."""
+    return _RG if f.platform else _RGT
+
+
 def _host_orders(conn: Connection, host_id: str, f: Filters, cols: list[Any]) -> pl.DataFrame:
     """A host's paid lines in the period, read through the (host, created time) index."""
     when = func.coalesce(_OL.c.paid_at_utc, _OL.c.created_at_utc)
@@ -687,7 +695,7 @@ def buyer_provinces(
     engine: Engine, scope: Scope, level: Level = "overview", key: str | None = None, filters: Filters | None = None
 ) -> pl.DataFrame:
     """Return one row per buyer province (``未知`` when unknown) with gmv (fen), orders and share of
-    GMV, largest first. Counties, products and the overview read the geo rollup; a host its own lines."""
+    GMV, largest first. Counties, products and the overview read the geo rollups; a host its own lines."""
     f = filters or Filters()
     with engine.connect() as conn:
         v = _visible(conn, scope)
@@ -699,12 +707,13 @@ def buyer_provinces(
                 pl.col("amount_fen").sum().alias("gmv"), pl.col("order_id").n_unique().cast(pl.Int64).alias("orders")
             )
         else:
-            where = _rollup_where(_RG, conn, v, level, key, f, host_column=False)
+            geo = _geo_table(f)
+            where = _rollup_where(geo, conn, v, level, key, f, host_column=False)
             out = _frame(
                 conn,
-                select(_RG.c.province, func.sum(_RG.c.gmv_fen).label("gmv"), func.sum(_RG.c.orders).label("orders"))
+                select(geo.c.province, func.sum(geo.c.gmv_fen).label("gmv"), func.sum(geo.c.orders).label("orders"))
                 .where(*where)
-                .group_by(_RG.c.province),
+                .group_by(geo.c.province),
             )
     if out.is_empty():
         return pl.DataFrame({"province": []})
@@ -741,17 +750,18 @@ def refunds(
                     pl.col("amount_fen").sum().alias("gmv_fen"),
                 )
             else:
-                where = _rollup_where(_RG, conn, v, level, key, f, host_column=False)
+                geo = _geo_table(f)
+                where = _rollup_where(geo, conn, v, level, key, f, host_column=False)
                 out = _frame(
                     conn,
                     select(
-                        _RG.c.province,
-                        func.sum(_RG.c.refund_fen).label("refund_fen"),
-                        func.sum(_RG.c.refunded_lines).label("refunded_lines"),
-                        func.sum(_RG.c.gmv_fen).label("gmv_fen"),
+                        geo.c.province,
+                        func.sum(geo.c.refund_fen).label("refund_fen"),
+                        func.sum(geo.c.refunded_lines).label("refunded_lines"),
+                        func.sum(geo.c.gmv_fen).label("gmv_fen"),
                     )
                     .where(*where)
-                    .group_by(_RG.c.province),
+                    .group_by(geo.c.province),
                 )
             out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
         else:

@@ -18,6 +18,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupGeo,
+    RollupGeoTotal,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
@@ -27,7 +28,15 @@ from livecommerce.warehouse.tables import (
 )
 
 UTC = dt.UTC
-ROLLUPS = (RollupDaily, RollupPlatformDaily, RollupProductDaily, RollupGeo, RollupRefund, RollupRefundProduct)
+ROLLUPS = (
+    RollupDaily,
+    RollupPlatformDaily,
+    RollupProductDaily,
+    RollupGeo,
+    RollupGeoTotal,
+    RollupRefund,
+    RollupRefundProduct,
+)
 D = dt.date(2025, 10, 1)
 
 
@@ -264,6 +273,44 @@ def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-u
     assert hostless == [(D, "douyin", "apple", "坏果", 3, 10_000, 1)]
 
 
+def _geo(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return pl.DataFrame([dict(r) for r in conn.execute(select(RollupGeo.__table__)).mappings()])
+
+
+def test_geo_total_is_geo_summed_over_platforms_and_loses_stale_rows(warehouse) -> None:  # type: ignore[no-untyped-def]
+    """The same product sells into the same province on two platforms: the total row adds both
+    platforms' GMV, orders and refunds; a province that no platform sells into any more disappears."""
+    engine = warehouse.engine
+    taobao = [
+        _line("t1", 1, platform_id="taobao", province="广东省", host_id=None, session_id=None, amount_fen=7000),
+        _line("t2", 1, platform_id="taobao", province="四川省", host_id=None, session_id=None, refund_fen=2000),
+    ]
+    lines = [{**r, "province": "广东省" if r["order_id"] in ("o1", "o2") else None} for r in LINES]
+    spans = {"douyin": (_t(0), _t(0, 1, day=2)), "taobao": (_t(0), _t(23))}
+    with engine.begin() as conn:
+        _seed(conn)
+        upsert(conn, OrderLine.__table__, [*lines, *taobao])
+        refresh(conn, spans)
+    geo = _geo(engine)
+    assert set(geo["platform_id"]) == {"douyin", "taobao"}
+    total = _summed_rollup_equals(engine, RollupGeoTotal.__table__, geo)
+    gd = total.filter(pl.col("province") == "广东省", pl.col("product_key") == "apple").row(0, named=True)
+    # douyin o1/1 (50.00) and o2 (100.00, refunded) plus taobao t1 (70.00): three orders
+    assert (gd["gmv_fen"], gd["orders"], gd["refund_fen"], gd["refunded_lines"]) == (22_000, 3, 10_000, 1)
+    assert total["gmv_fen"].sum() == geo["gmv_fen"].sum() == 33_000 + 12_000
+    # t2's buyer turns out to live in 广东省 too: 四川省 has no sales left on any platform
+    with engine.begin() as conn:
+        conn.execute(
+            update(OrderLine.__table__).where(OrderLine.__table__.c.order_id == "t2").values(province="广东省")
+        )
+        refresh(conn, {"taobao": spans["taobao"]})
+    total = _summed_rollup_equals(engine, RollupGeoTotal.__table__, _geo(engine))
+    assert "四川省" not in set(total["province"])
+    gd = total.filter(pl.col("province") == "广东省", pl.col("product_key") == "apple").row(0, named=True)
+    assert (gd["gmv_fen"], gd["orders"], gd["refund_fen"], gd["refunded_lines"]) == (27_000, 4, 12_000, 2)
+
+
 def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A refresh longer than ``_PIECE`` days parks the lines by span on disk and aggregates one span at
     a time (memory flat with history); with spans of one day the rollups are the same as in one pass,
@@ -282,6 +329,7 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
                     RollupPlatformDaily,
                     RollupProductDaily,
                     RollupGeo,
+                    RollupGeoTotal,
                     RollupRefund,
                     RollupRefundProduct,
                 )

@@ -45,6 +45,7 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     RollupDaily,
     RollupGeo,
+    RollupGeoTotal,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
@@ -65,6 +66,7 @@ _RP = RollupPlatformDaily.__table__
 _RPD = RollupProductDaily.__table__
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
+_RGT = RollupGeoTotal.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__
 _LS = LiveSession.__table__
@@ -154,14 +156,20 @@ def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.da
         frame = frame.with_columns(when)
         return frame.with_columns(pl.col("when").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("day"))
 
+    for piece in _read_pieces(conn, stmt, schema):
+        yield typed(piece)
+
+
+def _read_pieces(conn: Connection, stmt: Any, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """Yield the rows of ``stmt`` as polars frames of ``schema``, about ``_FETCH`` rows each: plain
+    driver tuples on SQLite, ``COPY … TO STDOUT`` as CSV on PostgreSQL (see :func:`_copied_pieces`)."""
     if conn.dialect.name == "postgresql":
-        for piece in _copied_pieces(conn, stmt, schema):
-            yield typed(piece)
+        yield from _copied_pieces(conn, stmt, schema)
         return
     result = conn.execute(stmt)
     try:
         while rows := result.cursor.fetchmany(_FETCH):
-            yield typed(pl.DataFrame(rows, schema=schema, orient="row"))
+            yield pl.DataFrame(rows, schema=schema, orient="row")
     finally:
         result.close()
 
@@ -331,15 +339,13 @@ def _stale_deleted(
     key = _day_key(table)
     keep = set(fresh.select(key).iter_rows()) if not fresh.is_empty() else set()
     existing = conn.execute(
-        select(*[table.c[k] for k in key]).where(
-            table.c.platform_id == platform, table.c.day >= first_day, table.c.day <= last_day
-        )
+        select(*[table.c[k] for k in key]).where(*_span_where(table, platform, first_day, last_day))
     ).all()
     stale = [tuple(r) for r in existing if tuple(r) not in keep]
     for start in range(0, len(stale), 500):
         chunk = stale[start : start + 500]
         conn.execute(
-            delete(table).where(table.c.platform_id == platform, tuple_(*[table.c[k] for k in key]).in_(chunk))
+            delete(table).where(*_platform_where(table, platform), tuple_(*[table.c[k] for k in key]).in_(chunk))
         )
     stays = [tuple(r) for r in existing if tuple(r) in keep]
     return _typed_keys(stays, table, key, platform)
@@ -347,8 +353,17 @@ def _stale_deleted(
 
 def _any_row(conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date) -> bool:
     """Return True if ``table`` holds any row of ``platform`` from ``first_day`` to ``last_day``."""
-    where = (table.c.platform_id == platform, table.c.day >= first_day, table.c.day <= last_day)
+    where = _span_where(table, platform, first_day, last_day)
     return conn.execute(select(table.c.day).where(*where).limit(1)).first() is not None
+
+
+def _platform_where(table: Any, platform: str) -> list[ColumnElement[bool]]:
+    """The rows of ``platform`` in a rollup kept per platform; every row in one summed over platforms."""
+    return [table.c.platform_id == platform] if "platform_id" in table.c else []
+
+
+def _span_where(table: Any, platform: str, first_day: dt.date, last_day: dt.date) -> list[ColumnElement[bool]]:
+    return [*_platform_where(table, platform), table.c.day >= first_day, table.c.day <= last_day]
 
 
 def _day_key(table: Any) -> list[str]:
@@ -367,7 +382,8 @@ def _typed_keys(rows: list[tuple[Any, ...]], table: Any, key: list[str], platfor
     frame = pl.DataFrame(rows, schema=list(schema), orient="row") if rows else pl.DataFrame(schema=schema)
     if frame.height and frame["day"].dtype == pl.Utf8:  # SQLite returns dates as text
         frame = frame.with_columns(pl.col("day").str.to_date())
-    return frame.with_columns(*[pl.col(k).cast(t) for k, t in schema.items()], pl.lit(platform).alias("platform_id"))
+    frame = frame.with_columns(*[pl.col(k).cast(t) for k, t in schema.items()])
+    return frame.with_columns(pl.lit(platform).alias("platform_id")) if "platform_id" in table.c else frame
 
 
 def _typed(rows: list[Any], table: Any, platform: str) -> pl.DataFrame:
@@ -537,6 +553,35 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
+    if platform_days:
+        days = [(a.astimezone(_TZ).date(), b.astimezone(_TZ).date()) for a, b in platform_days.values()]
+        result = result + _geo_totals(conn, min(a for a, _ in days), max(b for _, b in days))
+    return result
+
+
+def _geo_totals(conn: Connection, first_day: dt.date, last_day: dt.date) -> UpsertResult:
+    """Rebuild ``rollup_geo_total`` from ``first_day`` to ``last_day``: ``rollup_geo`` (already refreshed)
+    summed over platforms by the database, a quarter of days at a time; return the upsert counts."""
+    key = _day_key(_RGT)
+    measures = [c.name for c in _RGT.c if not c.primary_key]
+    raw = {**_polars_types(_RGT, [*key, *measures]), "day": pl.Utf8}  # SQLite hands dates over as text
+    empty = pl.DataFrame(schema=raw)
+    stored = _any_row(conn, _RGT, "", first_day, last_day)
+    result = UpsertResult()
+    day = first_day
+    while day <= last_day:
+        span_last = min(last_day, day + _PIECE - dt.timedelta(days=1))
+        stmt = (
+            select(*[_RG.c[k] for k in key], *[func.sum(_RG.c[m]).label(m) for m in measures])
+            .where(_RG.c.day >= day, _RG.c.day <= span_last)
+            .group_by(*[_RG.c[k] for k in key])
+        )
+        frame = pl.concat([empty, *_read_pieces(conn, stmt, raw)])
+        rows = _cast(frame.with_columns(pl.col("day").str.to_date()), _RGT, "")
+        stays = _stale_deleted(conn, _RGT, "", day, span_last, rows) if stored else _typed_keys([], _RGT, key, "")
+        if not rows.is_empty():
+            result = result + upsert(conn, _RGT, rows, stored=stays)
+        day = span_last + dt.timedelta(days=1)
     return result
 
 

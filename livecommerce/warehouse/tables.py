@@ -56,6 +56,7 @@ __all__ = [
     "RejectedRow",
     "RollupDaily",
     "RollupGeo",
+    "RollupGeoTotal",
     "RollupPlatformDaily",
     "RollupProductDaily",
     "RollupRefund",
@@ -550,8 +551,9 @@ class RollupSession(Base):
 class RollupGeo(Base):
     """Sales per local day, platform, product and buyer province (``''`` when unknown).
 
-    Serves the county and overview maps without scanning ``order_line``; a host's own provinces
-    are read from ``order_line`` through its (host, time) index.
+    Serves the county, product and overview maps of one platform without scanning ``order_line``
+    (:class:`RollupGeoTotal` those of all platforms); a host's own provinces are read from
+    ``order_line`` through its (host, time) index.
     """
 
     __tablename__ = "rollup_geo"
@@ -566,6 +568,32 @@ class RollupGeo(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    province: Mapped[str] = mapped_column(String(32), primary_key=True)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupGeoTotal(Base):
+    """``rollup_geo`` summed over platforms: sales per local day, product and buyer province.
+
+    What provinces read when no platform is chosen. A county's 30 days hold at most days x products x
+    provinces rows here, a bound a busier county reaches, where per platform the rows kept growing with
+    the number of platforms selling to each province (docs/scaling.md)."""
+
+    __tablename__ = "rollup_geo_total"
+    # day: the primary key starts with it; on PostgreSQL a county's provinces are an index-only scan
+    __table_args__ = (
+        Index(
+            None,
+            "product_key",
+            "day",
+            postgresql_include=["province", "gmv_fen", "orders", "refund_fen", "refunded_lines"],
+        ),
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     province: Mapped[str] = mapped_column(String(32), primary_key=True)
     gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
