@@ -34,6 +34,7 @@ from etl.extract import (
     mapped_reader,
     open_tables,
 )
+from etl.extract.sniff import scans_kept
 from etl.load import (
     Assignments,
     assignments_applied,
@@ -306,12 +307,13 @@ def load_paths(
         raise MappingError(f"unknown format {fmt!r}; known formats: {', '.join(sorted(READERS))} / 未知格式 {fmt!r}")
     extra = (mapped_reader(Path(mapping)),) if mapping else ()
     assign = assign or Assignments()
-    plans = [_planned(p, fmt, extra) for p in _files([Path(p) for p in paths])]
-    _paired(plans)
-    plans.sort(key=lambda p: p.order)
-    reports: list[FileReport] = []
-    for plan in plans:
-        reports.append(_load_one(engine, plan, assign=assign, dry_run=dry_run, progress=progress, now=now))
+    with scans_kept():  # detection, encoding and manifest share one read of each file
+        plans = [_planned(p, fmt, extra) for p in _files([Path(p) for p in paths])]
+        _paired(plans)
+        plans.sort(key=lambda p: p.order)
+        reports: list[FileReport] = []
+        for plan in plans:
+            reports.append(_load_one(engine, plan, assign=assign, dry_run=dry_run, progress=progress, now=now))
     return reports
 
 

@@ -11,10 +11,10 @@ first-seen fields are kept, next-day fields (流量体裁) are filled in when th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from etl.attribution import attributed_frame
+from etl.extract.sniff import scan_file
 from etl.validate import Reject
 from livecommerce.schemas import C
 from livecommerce.warehouse.tables import (
@@ -82,12 +83,8 @@ class Assignments:
 
 
 def sha256_of(path: Any) -> str:
-    """Return the hex SHA-256 of the file at ``path`` (read in 1 MB chunks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Return the hex SHA-256 of the file at ``path`` (from the one read :func:`scan_file` makes)."""
+    return scan_file(Path(path)).sha256
 
 
 @contextmanager

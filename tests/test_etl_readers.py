@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import select, text
 
@@ -422,18 +424,59 @@ def test_one_record_per_line_streams_the_checks(tmp_path, body, simple) -> None:
     assert _one_record_per_line(path, 1) is simple
 
 
-def test_one_record_per_line_sees_a_blank_line_across_read_blocks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_one_record_per_line_sees_a_blank_line_across_read_blocks(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from etl.extract import sniff
     from etl.extract.tables import _one_record_per_line
 
     line = b"1234567,abcdefgh\n"  # 17 bytes
-    block = 1 << 22  # the size of a read after the header line
-    head = b"a,b\n"
-    rows = line * (block // len(line))
-    pad = block - len(rows)  # the first block read after the header ends exactly on a line break
-    first = rows[: len(rows) - len(line)] + b"x" * pad + line
-    assert len(first) == block
+    monkeypatch.setattr(sniff, "_SCAN_CHUNK", 4 + 17 * 4)  # the header and four lines a read
     path = tmp_path / "big.csv"
-    path.write_bytes(head + first + b"\n" + line * 3)  # the blank line starts the second block
+    path.write_bytes(b"a,b\n" + line * 4 + b"\n" + line * 3)  # the blank line starts the second read
     assert _one_record_per_line(path, 1) is False
-    path.write_bytes(head + first + line * 3)
+    path.write_bytes(b"a,b\n" + line * 4 + b"\r\n" + line * 3)
+    assert _one_record_per_line(path, 1) is False
+    path.write_bytes(b"a,b\n" + line * 7)
     assert _one_record_per_line(path, 1) is True
+
+
+def test_one_record_per_line_ignores_what_comes_before_the_records(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from etl.extract.tables import _one_record_per_line
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'"title\n\n"a,b\n1,2\n')  # an export's title block: odd quotes, a blank line
+    assert _one_record_per_line(path, 3) is True
+    assert _one_record_per_line(path, 2) is False
+
+
+_PIECES = st.sampled_from([b"a", b",", b'"', b"\n", b"\r\n", "价".encode(), "价".encode()[:2], b"\xff"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.lists(_PIECES, max_size=40).map(b"".join), chunk=st.integers(1, 9), skip=st.integers(0, 3))
+def test_file_scan_equals_separate_checks_whatever_the_read_size(tmp_path_factory, body, chunk, skip) -> None:  # type: ignore[no-untyped-def]
+    """One read of the file (in reads of any size) gives the same hash, UTF-8 verdict and record
+    check as hashing, decoding and splitting the whole file."""
+    import hashlib
+
+    from etl.extract import sniff
+    from etl.extract.tables import _one_record_per_line
+
+    path = tmp_path_factory.mktemp("scan") / "f.csv"
+    path.write_bytes(body)
+    saved, sniff._SCAN_CHUNK = sniff._SCAN_CHUNK, chunk
+    try:
+        scan = sniff.scan_file(path)
+        records = _one_record_per_line(path, skip)
+    finally:
+        sniff._SCAN_CHUNK = saved
+    assert scan.sha256 == hashlib.sha256(body).hexdigest()
+    try:
+        body.decode("utf-8")
+        assert scan.utf8
+    except UnicodeDecodeError:
+        assert not scan.utf8
+    *complete, tail = body.split(b"\n")  # lines ended by a break, and what follows the last break
+    if skip > len(complete):
+        complete, tail = [], b""  # skipping read everything
+    bad = any(line in (b"", b"\r") or line.count(b'"') % 2 for line in complete[skip:]) or tail.count(b'"') % 2
+    assert records is not bad

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.extract.sniff import header_key, sniff_encoding
+from etl.extract.sniff import header_key, scan_file, sniff_encoding
 
 __all__ = ["RawBatch", "RawTable", "open_tables"]
 
@@ -151,22 +151,13 @@ def _one_record_per_line(path: Path, skip: int) -> bool:
     """Return True when, after its first ``skip`` lines, every line of the file is one whole CSV
     record: no blank line, and no line with an odd number of quote characters (which would open a
     quoted field running into the next line). Streams the file a few MB at a time (a count by polars
-    mapped the whole file into memory: a 2.9 GB file showed as 2.9 GB resident)."""
+    mapped the whole file into memory: a 2.9 GB file showed as 2.9 GB resident); the file is read
+    once for this, its encoding and its hash (:func:`scan_file`)."""
     with path.open("rb") as fh:
         for _ in range(skip):
             fh.readline()
-        carry = b""
-        while chunk := fh.read(1 << 22):
-            data = carry + chunk
-            cut = data.rfind(b"\n") + 1
-            whole, carry = data[:cut], data[cut:]  # whole lines; every block starts a line
-            if whole[:1] == b"\n" or whole[:2] == b"\r\n" or b"\n\n" in whole or b"\n\r\n" in whole:
-                return False
-            if b'"' in whole and any(line.count(b'"') % 2 for line in whole.split(b"\n") if b'"' in line):
-                return False
-        if carry.count(b'"') % 2:
-            return False
-    return True
+        first = fh.tell()
+    return scan_file(path).last_bad_line < first
 
 
 def _polars_batches(path: Path, encoding: str, header_line: int, width: int) -> Callable[[], Iterator[RawBatch]] | None:
