@@ -693,6 +693,7 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_geo_total": _product_visible("product_key"),
     "rollup_refund": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
     "rollup_refund_product": _product_visible("product_key"),
+    "rollup_refund_total": _product_visible("product_key"),
     "forecast": _product_visible("unique_id"),
     # live-session detail and plans (issues 5 and 10); skipped where the table does not exist yet
     "session_channel": (

@@ -43,6 +43,7 @@ from livecommerce.warehouse.tables import (
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundTotal,
     RollupSession,
     SessionMinute,
     SessionProduct,
@@ -77,9 +78,10 @@ _RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
 _RPD = RollupProductDaily.__table__  # rollup_daily summed over hosts
 _RS = RollupSession.__table__
 _RG = RollupGeo.__table__
-_RGT = RollupGeoTotal.__table__
+_RGT = RollupGeoTotal.__table__  # rollup_geo summed over platforms
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__  # rollup_refund summed over hosts
+_RRT = RollupRefundTotal.__table__  # and over platforms and days in transit
 _OL = OrderLine.__table__
 _SALES_BASES = [c for c in _RD.c.keys() if c in BASE_MEASURES]
 _LIVE_BASES = [c for c in _RS.c.keys() if c in BASE_MEASURES and c not in ("gmv_fen", "refund_fen", "orders", "units")]
@@ -766,14 +768,11 @@ def refunds(
             out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
         else:
             # a county or a product (whose rows the caller sees whole) and everything read the rollup
-            # without hosts: its size does not grow with the number of hosts
+            # without hosts: its size does not grow with the number of hosts; without a platform
+            # filter reasons and products read it summed over platforms and days in transit too
             whole = level in ("county", "product") or (level == "overview" and v.everything)
-            table = _RRP if whole else _RR
-            column = {
-                "product": table.c.product_key,
-                "reason": table.c.reason,
-                "days_in_transit": table.c.transit_days,
-            }[by]
+            table = _RR if not whole else _RRT if not f.platform and by != "days_in_transit" else _RRP
+            column = table.c[{"product": "product_key", "reason": "reason", "days_in_transit": "transit_days"}[by]]
             where = _rollup_where(table, conn, v, level, key, f, host_column=table is _RR)
             out = _frame(
                 conn,

@@ -175,6 +175,35 @@ def test_everything_reads_the_platform_rollup_and_agrees_with_the_host_rollup(sa
     assert county["refund_fen"].sum() == by_host > 0
 
 
+def test_provinces_and_refunds_of_all_platforms_add_up_each_platforms(sample) -> None:  # type: ignore[no-untyped-def]
+    """Without a platform filter provinces and refunds read rollups summed over platforms; they
+    equal the platform-filtered answers (per-platform rollups) added up."""
+    with sample.connect() as conn:
+        platforms = list(conn.execute(text("SELECT DISTINCT platform_id FROM rollup_geo")).scalars())
+    assert len(platforms) >= 2
+    cases = [
+        (q.buyer_provinces, {}, "province", ["gmv", "orders"]),
+        # (a province's GMV there counts only on the platforms with refunds into it: not additive)
+        (q.refunds, {"by": "province"}, "province", ["refund_fen", "refunded_lines"]),
+        (q.refunds, {"by": "reason"}, "reason", ["refund_fen", "refunded_lines"]),
+        (q.refunds, {"by": "product"}, "product", ["refund_fen", "refunded_lines"]),
+    ]
+    for level, key in (("county", "lixian"), ("overview", None)):
+        for func, kw, group, measures in cases:
+            whole = func(sample, ALL, level=level, key=key, **kw).select(group, *measures).sort(group)
+            parts = pl.concat(
+                [
+                    func(sample, ALL, level=level, key=key, filters=q.Filters(platform=p), **kw).select(
+                        group, *measures
+                    )
+                    for p in platforms
+                ]
+            )
+            summed = parts.group_by(group).agg(pl.col(m).sum() for m in measures).sort(group)
+            assert whole[measures[0]].sum() > 0
+            assert whole.cast({m: pl.Int64 for m in measures}).equals(summed.cast({m: pl.Int64 for m in measures}))
+
+
 def test_session_sales_of_some_hosts_are_their_rows_of_everyone(sample) -> None:  # type: ignore[no-untyped-def]
     everyone = q.session_sales(sample, ALL)
     host = everyone.group_by("host_id").len().sort("len", "host_id", descending=True)["host_id"][0]

@@ -23,6 +23,7 @@ from livecommerce.warehouse.tables import (
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundTotal,
     RollupSession,
     SessionProduct,
 )
@@ -36,6 +37,7 @@ ROLLUPS = (
     RollupGeoTotal,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundTotal,
 )
 D = dt.date(2025, 10, 1)
 
@@ -273,9 +275,9 @@ def test_geo_and_refund_rollups_by_hand(warehouse) -> None:  # type: ignore[no-u
     assert hostless == [(D, "douyin", "apple", "坏果", 3, 10_000, 1)]
 
 
-def _geo(engine) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _geo(engine, table=RollupGeo) -> pl.DataFrame:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return pl.DataFrame([dict(r) for r in conn.execute(select(RollupGeo.__table__)).mappings()])
+        return pl.DataFrame([dict(r) for r in conn.execute(select(table.__table__)).mappings()])
 
 
 def test_geo_total_is_geo_summed_over_platforms_and_loses_stale_rows(warehouse) -> None:  # type: ignore[no-untyped-def]
@@ -309,6 +311,11 @@ def test_geo_total_is_geo_summed_over_platforms_and_loses_stale_rows(warehouse) 
     assert "四川省" not in set(total["province"])
     gd = total.filter(pl.col("province") == "广东省", pl.col("product_key") == "apple").row(0, named=True)
     assert (gd["gmv_fen"], gd["orders"], gd["refund_fen"], gd["refunded_lines"]) == (27_000, 4, 12_000, 2)
+    # refunds by reason: o2 (douyin, no reason, refunded before shipment) and t2 (taobao, same) add up
+    refunds = _summed_rollup_equals(engine, RollupRefundTotal.__table__, _geo(engine, RollupRefundProduct))
+    assert [
+        (r["product_key"], r["reason"], r["refund_fen"], r["refunded_lines"]) for r in refunds.iter_rows(named=True)
+    ] == [("apple", "", 12_000, 2)]
 
 
 def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -332,6 +339,7 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
                     RollupGeoTotal,
                     RollupRefund,
                     RollupRefundProduct,
+                    RollupRefundTotal,
                 )
             ]
 

@@ -50,6 +50,7 @@ from livecommerce.warehouse.tables import (
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundTotal,
     RollupSession,
     SessionProduct,
 )
@@ -69,6 +70,9 @@ _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__
+_RRT = RollupRefundTotal.__table__
+#: rollups summed over platforms by the database from a per-platform one, after every platform's refresh
+_TOTALS = ((_RG, _RGT), (_RRP, _RRT))
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
@@ -555,32 +559,33 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
             result = result + upsert(conn, _RS, sessions.to_dicts())
     if platform_days:
         days = [(a.astimezone(_TZ).date(), b.astimezone(_TZ).date()) for a, b in platform_days.values()]
-        result = result + _geo_totals(conn, min(a for a, _ in days), max(b for _, b in days))
+        for source, target in _TOTALS:
+            result = result + _totals(conn, source, target, min(a for a, _ in days), max(b for _, b in days))
     return result
 
 
-def _geo_totals(conn: Connection, first_day: dt.date, last_day: dt.date) -> UpsertResult:
-    """Rebuild ``rollup_geo_total`` from ``first_day`` to ``last_day``: ``rollup_geo`` (already refreshed)
-    summed over platforms by the database, a quarter of days at a time; return the upsert counts."""
-    key = _day_key(_RGT)
-    measures = [c.name for c in _RGT.c if not c.primary_key]
-    raw = {**_polars_types(_RGT, [*key, *measures]), "day": pl.Utf8}  # SQLite hands dates over as text
+def _totals(conn: Connection, source: Any, target: Any, first_day: dt.date, last_day: dt.date) -> UpsertResult:
+    """Rebuild ``target`` from ``first_day`` to ``last_day``: ``source`` (already refreshed) summed to
+    the primary key of ``target`` by the database, a quarter of days at a time; return the upsert counts."""
+    key = _day_key(target)
+    measures = [c.name for c in target.c if not c.primary_key]
+    raw = {**_polars_types(target, [*key, *measures]), "day": pl.Utf8}  # SQLite hands dates over as text
     empty = pl.DataFrame(schema=raw)
-    stored = _any_row(conn, _RGT, "", first_day, last_day)
+    stored = _any_row(conn, target, "", first_day, last_day)
     result = UpsertResult()
     day = first_day
     while day <= last_day:
         span_last = min(last_day, day + _PIECE - dt.timedelta(days=1))
         stmt = (
-            select(*[_RG.c[k] for k in key], *[func.sum(_RG.c[m]).label(m) for m in measures])
-            .where(_RG.c.day >= day, _RG.c.day <= span_last)
-            .group_by(*[_RG.c[k] for k in key])
+            select(*[source.c[k] for k in key], *[func.sum(source.c[m]).label(m) for m in measures])
+            .where(source.c.day >= day, source.c.day <= span_last)
+            .group_by(*[source.c[k] for k in key])
         )
         frame = pl.concat([empty, *_read_pieces(conn, stmt, raw)])
-        rows = _cast(frame.with_columns(pl.col("day").str.to_date()), _RGT, "")
-        stays = _stale_deleted(conn, _RGT, "", day, span_last, rows) if stored else _typed_keys([], _RGT, key, "")
+        rows = _cast(frame.with_columns(pl.col("day").str.to_date()), target, "")
+        stays = _stale_deleted(conn, target, "", day, span_last, rows) if stored else _typed_keys([], target, key, "")
         if not rows.is_empty():
-            result = result + upsert(conn, _RGT, rows, stored=stays)
+            result = result + upsert(conn, target, rows, stored=stays)
         day = span_last + dt.timedelta(days=1)
     return result
 

@@ -61,6 +61,7 @@ __all__ = [
     "RollupProductDaily",
     "RollupRefund",
     "RollupRefundProduct",
+    "RollupRefundTotal",
     "RollupSession",
     "ScheduleShift",
     "SessionChannel",
@@ -639,6 +640,21 @@ class RollupRefundProduct(Base):
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupRefundTotal(Base):
+    """``rollup_refund_product`` summed over platforms and days in transit: refunds per local day,
+    product and reason. What refunds by reason or by product read when no platform is chosen: at most
+    days x products x reasons rows for a period, however busy the county."""
+
+    __tablename__ = "rollup_refund_total"
+    # day: the primary key starts with it; on PostgreSQL a county's refunds are an index-only scan
+    __table_args__ = (Index(None, "product_key", "day", postgresql_include=["reason", "refund_fen", "refunded_lines"]),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
