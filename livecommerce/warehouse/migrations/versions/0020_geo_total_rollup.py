@@ -41,7 +41,8 @@ def upgrade() -> None:
     sums = ", ".join(f"sum({name})" for name, _ in _MEASURES)
     op.execute(
         f"INSERT INTO rollup_geo_total (day, product_key, province, {names}) "
-        f"SELECT day, product_key, province, {sums} FROM rollup_geo GROUP BY day, product_key, province"
+        f"SELECT day, product_key, province, {sums} FROM rollup_geo GROUP BY day, product_key, province "
+        "ORDER BY day, product_key, province"  # as the refresh writes them: a product's days stay close
     )
 
 

@@ -34,7 +34,7 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO rollup_refund_total (day, product_key, reason, refund_fen, refunded_lines) "
         "SELECT day, product_key, reason, sum(refund_fen), sum(refunded_lines) FROM rollup_refund_product "
-        "GROUP BY day, product_key, reason"
+        "GROUP BY day, product_key, reason ORDER BY day, product_key, reason"  # as the refresh writes them
     )
 
 
