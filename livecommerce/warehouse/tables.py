@@ -483,7 +483,7 @@ class RollupDaily(_DailySales, Base):
         # no index on day alone: the primary key starts with it
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
 
@@ -497,7 +497,7 @@ class RollupProductDaily(_DailySales, Base):
     __tablename__ = "rollup_product_daily"
     __table_args__ = (Index(None, "product_key", "day"),)  # day: the primary key starts with it
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
 
 
@@ -510,7 +510,7 @@ class RollupPlatformDaily(_DailySales, Base):
 
     __tablename__ = "rollup_platform_daily"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
 
 
 class RollupSession(Base):
@@ -522,7 +522,7 @@ class RollupSession(Base):
         Index(None, "host_id", "day", postgresql_include=["platform_id", *_SESSION_MEASURES]),
         Index(None, "day"),
     )
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     host_id: Mapped[str | None] = mapped_column(String(128))
     day: Mapped[date] = mapped_column(Date)
@@ -568,7 +568,7 @@ class RollupGeo(Base):
         ),
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     province: Mapped[str] = mapped_column(String(32), primary_key=True)
     gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -611,7 +611,7 @@ class RollupRefund(Base):
     __tablename__ = "rollup_refund"
     __table_args__ = (Index(None, "host_key", "day"), Index(None, "product_key", "day"))  # day: the primary key
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
@@ -636,7 +636,7 @@ class RollupRefundProduct(Base):
         ),
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("platform.platform_id"), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
