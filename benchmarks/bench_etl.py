@@ -1,7 +1,7 @@
 """ETL throughput against a plain baseline measured in the same run.
 
     python benchmarks/bench_etl.py [--world DIR] [--scale medium] [--db sqlite|postgresql|both]
-                                   [--pg-url URL] [--rows N]
+                                   [--pg-url URL] [--rows N] [--rounds N]
 
 Loads the simulated world's ``canonical/orders.csv`` (medium: about 1.4M order lines) into a fresh
 warehouse with ``etl.load_paths`` (detection, validation of every row, upsert with merge rules,
@@ -9,6 +9,9 @@ manifest, rejects, rollup refresh, one transaction), and as the baseline reads t
 polars and bulk-inserts the same rows into the same table the fastest plain way (SQLite: one
 ``executemany`` in one transaction; PostgreSQL: ``COPY``). Each phase runs in its own process so
 that its peak memory (max RSS) is its own. Prints times, the ratio, rows per second and peak memory.
+With ``--rounds N`` the pair runs N times, alternating which goes first, and the median of the
+rounds' ratios is printed too: on a shared machine whose speed drifts over minutes, each ratio
+compares two runs made side by side.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,6 +146,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("LIVECOMMERCE_TEST_PG_URL"))
     parser.add_argument("--rows", type=int, default=0, help="use only the first N order lines (0: all)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="ETL and baseline this many times, alternating which goes first"
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
@@ -180,25 +187,12 @@ def main() -> None:
         else:
             targets.append("postgresql")
     for target in targets:
-        with tempfile.TemporaryDirectory() as tmp:
-            results = {}
-            for phase in ("etl", "baseline"):
-                if target == "sqlite":
-                    url, schema = f"sqlite:///{Path(tmp) / (phase + '.db')}", None
-                else:
-                    url, schema = args.pg_url, f"bench_{uuid.uuid4().hex[:10]}"
-                try:
-                    results[phase] = _child(phase, args, url, schema, orders)
-                finally:
-                    if schema:
-                        from sqlalchemy import create_engine
-
-                        admin = create_engine(url)
-                        with admin.begin() as conn:
-                            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                        admin.dispose()
+        ratios = []
+        for round_no in range(args.rounds):
+            results = _round(args, target, orders, first="etl" if round_no % 2 == 0 else "baseline")
             (etl, etl_mb), (base, base_mb) = results["etl"], results["baseline"]
             ratio = etl["seconds"] / base["seconds"]
+            ratios.append(ratio)
             print(
                 f"{target}: {etl['rows']:,} order lines | ETL {etl['seconds']:.1f} s "
                 f"({etl['rows'] / etl['seconds']:,.0f} rows/s, peak {etl_mb:,.0f} MB, {etl['status']}) | "
@@ -208,6 +202,31 @@ def main() -> None:
                 f"without it {(etl['seconds'] - etl['rollups']) / base['seconds']:.2f}x",
                 flush=True,
             )
+        if len(ratios) > 1:
+            listed = ", ".join(f"{r:.2f}" for r in ratios)
+            print(f"{target}: median ratio of {len(ratios)} rounds {statistics.median(ratios):.2f}x ({listed})")
+
+
+def _round(args: argparse.Namespace, target: str, orders: Path, first: str) -> dict[str, tuple[dict, float]]:
+    """Run the ETL and the baseline once each, ``first`` first, on fresh databases; return both results."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for phase in (first, "baseline" if first == "etl" else "etl"):
+            if target == "sqlite":
+                url, schema = f"sqlite:///{Path(tmp) / (phase + '.db')}", None
+            else:
+                url, schema = args.pg_url, f"bench_{uuid.uuid4().hex[:10]}"
+            try:
+                results[phase] = _child(phase, args, url, schema, orders)
+            finally:
+                if schema:
+                    from sqlalchemy import create_engine
+
+                    admin = create_engine(url)
+                    with admin.begin() as conn:
+                        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    admin.dispose()
+    return results
 
 
 if __name__ == "__main__":
