@@ -536,9 +536,12 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
     changed the facts.
     """
     result = UpsertResult()
+    fresh: dict[str, list[pl.DataFrame]] = {source.name: [] for source, _ in _TOTALS}
+    refreshed: dict[str, tuple[dt.date, dt.date]] = {}
     for platform, (first, last) in sorted(platform_days.items()):
         first_day = first.astimezone(_TZ).date()
         last_day = last.astimezone(_TZ).date()
+        refreshed[platform] = (first_day, last_day)
         start, end = _utc_bounds(first_day, last_day)
         # a rollup with no row at all in the span (a first load) has nothing stale to look for
         tables = (_RD, _RP, _RPD, _RG, _RR, _RRP)
@@ -554,40 +557,52 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
                         stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
                     if not rows.is_empty():
                         result = result + upsert(conn, table, rows, stored=stays)
+                    if table.name in fresh:
+                        fresh[table.name].append(rows)
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
-    if platform_days:
-        days = [(a.astimezone(_TZ).date(), b.astimezone(_TZ).date()) for a, b in platform_days.values()]
-        for source, target in _TOTALS:
-            result = result + _totals(conn, source, target, min(a for a, _ in days), max(b for _, b in days))
+    for source, target in _TOTALS:
+        result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result
 
 
-def _totals(conn: Connection, source: Any, target: Any, first_day: dt.date, last_day: dt.date) -> UpsertResult:
-    """Rebuild ``target`` from ``first_day`` to ``last_day``: ``source`` (already refreshed) summed to
-    the primary key of ``target`` by the database, a quarter of days at a time; return the upsert counts."""
+def _totals(
+    conn: Connection,
+    source: Any,
+    target: Any,
+    fresh: list[pl.DataFrame],
+    refreshed: Mapping[str, tuple[dt.date, dt.date]],
+) -> UpsertResult:
+    """Rebuild ``target`` (``source`` summed over platforms) for the days of ``refreshed``, which maps
+    each platform just refreshed to its first and last day: ``fresh`` holds that platform's new
+    ``source`` rows, and the rows of the other platforms on those days are read from ``source``.
+    Summed in polars (a GROUP BY in the database, on SQLite, cost as much as the write); return the
+    upsert counts."""
+    if not refreshed:
+        return UpsertResult()
+    first_day = min(a for a, _ in refreshed.values())
+    last_day = max(b for _, b in refreshed.values())
     key = _day_key(target)
     measures = [c.name for c in target.c if not c.primary_key]
-    raw = {**_polars_types(target, [*key, *measures]), "day": pl.Utf8}  # SQLite hands dates over as text
-    empty = pl.DataFrame(schema=raw)
-    stored = _any_row(conn, target, "", first_day, last_day)
-    result = UpsertResult()
-    day = first_day
-    while day <= last_day:
-        span_last = min(last_day, day + _PIECE - dt.timedelta(days=1))
-        stmt = (
-            select(*[source.c[k] for k in key], *[func.sum(source.c[m]).label(m) for m in measures])
-            .where(source.c.day >= day, source.c.day <= span_last)
-            .group_by(*[source.c[k] for k in key])
+    just = [and_(source.c.platform_id == p, source.c.day >= a, source.c.day <= b) for p, (a, b) in refreshed.items()]
+    others = conn.execute(
+        select(*[source.c[k] for k in key], *[source.c[m] for m in measures]).where(
+            source.c.day >= first_day, source.c.day <= last_day, ~or_(*just)
         )
-        frame = pl.concat([empty, *_read_pieces(conn, stmt, raw)])
-        rows = _cast(frame.with_columns(pl.col("day").str.to_date()), target, "")
-        stays = _stale_deleted(conn, target, "", day, span_last, rows) if stored else _typed_keys([], target, key, "")
-        if not rows.is_empty():
-            result = result + upsert(conn, target, rows, stored=stays)
-        day = span_last + dt.timedelta(days=1)
-    return result
+    ).all()
+    rows = pl.concat(
+        [
+            *(f.select(*key, *measures) for f in fresh),
+            _typed_keys([tuple(r) for r in others], target, [*key, *measures], ""),
+        ]
+    )
+    rows = _cast(rows.group_by(key).agg([pl.col(m).sum() for m in measures]), target, "")
+    if _any_row(conn, target, "", first_day, last_day):
+        stays = _stale_deleted(conn, target, "", first_day, last_day, rows)
+    else:
+        stays = _typed_keys([], target, key, "")
+    return upsert(conn, target, rows, stored=stays) if not rows.is_empty() else UpsertResult()
 
 
 def refresh_all(conn: Connection) -> UpsertResult:
