@@ -71,7 +71,7 @@ _RGT = RollupGeoTotal.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__
 _RRT = RollupRefundTotal.__table__
-#: rollups summed over platforms by the database from a per-platform one, after every platform's refresh
+#: (per-platform rollup, its sum over platforms): the sums are rebuilt after every platform's refresh
 _TOTALS = ((_RG, _RGT), (_RRP, _RRT))
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
@@ -160,20 +160,14 @@ def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.da
         frame = frame.with_columns(when)
         return frame.with_columns(pl.col("when").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("day"))
 
-    for piece in _read_pieces(conn, stmt, schema):
-        yield typed(piece)
-
-
-def _read_pieces(conn: Connection, stmt: Any, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
-    """Yield the rows of ``stmt`` as polars frames of ``schema``, about ``_FETCH`` rows each: plain
-    driver tuples on SQLite, ``COPY … TO STDOUT`` as CSV on PostgreSQL (see :func:`_copied_pieces`)."""
     if conn.dialect.name == "postgresql":
-        yield from _copied_pieces(conn, stmt, schema)
+        for piece in _copied_pieces(conn, stmt, schema):
+            yield typed(piece)
         return
     result = conn.execute(stmt)
     try:
         while rows := result.cursor.fetchmany(_FETCH):
-            yield pl.DataFrame(rows, schema=schema, orient="row")
+            yield typed(pl.DataFrame(rows, schema=schema, orient="row"))
     finally:
         result.close()
 
@@ -591,13 +585,8 @@ def _totals(
             source.c.day >= first_day, source.c.day <= last_day, ~or_(*just)
         )
     ).all()
-    rows = pl.concat(
-        [
-            *(f.select(*key, *measures) for f in fresh),
-            _typed_keys([tuple(r) for r in others], target, [*key, *measures], ""),
-        ]
-    )
-    rows = _cast(rows.group_by(key).agg([pl.col(m).sum() for m in measures]), target, "")
+    stored = _typed_keys([tuple(r) for r in others], target, [*key, *measures], "")
+    rows = _summed(pl.concat([*(f.select(*key, *measures) for f in fresh), stored]), target, "")
     if _any_row(conn, target, "", first_day, last_day):
         stays = _stale_deleted(conn, target, "", first_day, last_day, rows)
     else:

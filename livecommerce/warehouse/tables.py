@@ -549,7 +549,21 @@ class RollupSession(Base):
 # --- forecasts -----------------------------------------------------------------------------
 
 
-class RollupGeo(Base):
+class _Refunds:
+    """The measures of a refund rollup row: refunded amount (fen) and refunded lines."""
+
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class _GeoSales(_Refunds):
+    """The measures of a geo rollup row: GMV (fen), distinct orders, and the refunds."""
+
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupGeo(_GeoSales, Base):
     """Sales per local day, platform, product and buyer province (``''`` when unknown).
 
     Serves the county, product and overview maps of one platform without scanning ``order_line``
@@ -571,13 +585,9 @@ class RollupGeo(Base):
     platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # derived: no foreign key (0022)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     province: Mapped[str] = mapped_column(String(32), primary_key=True)
-    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RollupGeoTotal(Base):
+class RollupGeoTotal(_GeoSales, Base):
     """``rollup_geo`` summed over platforms: sales per local day, product and buyer province.
 
     What provinces read when no platform is chosen. A county's 30 days hold at most days x products x
@@ -597,13 +607,9 @@ class RollupGeoTotal(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     province: Mapped[str] = mapped_column(String(32), primary_key=True)
-    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RollupRefund(Base):
+class RollupRefund(_Refunds, Base):
     """Refunded lines per local (order) day, platform, host, product, reason and whole days between
     shipment and refund (``transit_days = -1``: refunded before shipment). Refunds are a few percent
     of lines, so this stays small."""
@@ -616,11 +622,9 @@ class RollupRefund(Base):
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RollupRefundProduct(Base):
+class RollupRefundProduct(_Refunds, Base):
     """``rollup_refund`` summed over hosts: refunds per local day, platform, product, reason and days
     in transit. What a county, a product or everything reads, at a cost that does not grow with the
     number of hosts; kept by the same refresh."""
@@ -640,11 +644,9 @@ class RollupRefundProduct(Base):
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RollupRefundTotal(Base):
+class RollupRefundTotal(_Refunds, Base):
     """``rollup_refund_product`` summed over platforms and days in transit: refunds per local day,
     product and reason. What refunds by reason or by product read when no platform is chosen: at most
     days x products x reasons rows for a period, however busy the county."""
@@ -655,8 +657,6 @@ class RollupRefundTotal(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     reason: Mapped[str] = mapped_column(String(256), primary_key=True)
-    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    refunded_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ForecastRun(Base):
