@@ -695,6 +695,7 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_refund_product": _product_visible("product_key"),
     "rollup_refund_total": _product_visible("product_key"),
     "forecast": _product_visible("unique_id"),
+    "planner_model": "false",  # fitted on everyone's sessions: a narrower scope fits on its own rows
     # live-session detail and plans (issues 5 and 10); skipped where the table does not exist yet
     "session_channel": (
         "EXISTS (SELECT 1 FROM live_session s WHERE s.platform_id = session_channel.platform_id "

@@ -1440,30 +1440,174 @@ def _dimensions(engine: Any, scope: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     return d["hosts"], products
 
 
-def demand_model(engine: Any, scope: Any = None, *, until: dt.date | None = None) -> DemandModel:
-    """Return the demand model fitted on the warehouse's sessions up to ``until`` (all by default).
+def model_to_json(model: DemandModel) -> str:
+    """Return ``model`` as a JSON document that :func:`model_from_json` turns back into an equal model
+    (frames as Arrow IPC in base64, tuple keys as lists, NaN kept)."""
+    import base64
 
-    Fits are kept in memory per warehouse, scope, end date and the number and last start of the sessions,
-    so the dashboard adjusts plans without refitting."""
+    def frame(f: pl.DataFrame) -> str:
+        buf = io.BytesIO()
+        f.write_ipc(buf)
+        return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    doc = {
+        "version": 1,
+        "coef": dict(model.coef),
+        "deviations": {level: [[*k, v] for k, v in d.items()] for level, d in model.deviations.items()},
+        "hour": [[k, v] for k, v in model.hour.items()],
+        "tau2": dict(model.tau2),
+        "var_a": model.var_a,
+        "var_b": model.var_b,
+        "host_sd": model.host_sd,
+        "explain_share": model.explain_share,
+        "t0": model.t0.isoformat(),
+        "last_day": model.last_day.isoformat(),
+        "hosts": frame(model.hosts),
+        "products": frame(model.products),
+        "starts": frame(model.starts),
+        "host_sessions": dict(model.host_sessions),
+        "host_rate": dict(model.host_rate),
+        "durations": [[*k, v] for k, v in model.durations.items()],
+        "elasticities": {p: asdict(e) for p, e in model.elasticities.items()},
+        "price_range": {p: list(r) for p, r in model.price_range.items()},
+        "flags": list(model.flags),
+    }
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def model_from_json(text: str) -> DemandModel:
+    """Return the :class:`DemandModel` that :func:`model_to_json` wrote; ValueError for another version."""
+    import base64
+
+    doc = json.loads(text)
+    if doc.get("version") != 1:
+        raise ValueError(f"unknown planner model version {doc.get('version')!r} / 排期模型版本未知")
+
+    def frame(b64: str) -> pl.DataFrame:
+        return pl.read_ipc(io.BytesIO(base64.b64decode(b64)))
+
+    return DemandModel(
+        coef=doc["coef"],
+        deviations={
+            level: {(str(k), int(s), int(w)): float(v) for k, s, w, v in rows}
+            for level, rows in doc["deviations"].items()
+        },
+        hour={int(k): float(v) for k, v in doc["hour"]},
+        tau2=doc["tau2"],
+        var_a=float(doc["var_a"]),
+        var_b=float(doc["var_b"]),
+        host_sd=float(doc["host_sd"]),
+        explain_share=float(doc["explain_share"]),
+        t0=dt.date.fromisoformat(doc["t0"]),
+        last_day=dt.date.fromisoformat(doc["last_day"]),
+        hosts=frame(doc["hosts"]),
+        products=frame(doc["products"]),
+        starts=frame(doc["starts"]),
+        host_sessions={k: int(v) for k, v in doc["host_sessions"].items()},
+        host_rate={k: float(v) for k, v in doc["host_rate"].items()},
+        durations={(str(k), int(s)): float(v) for k, s, v in doc["durations"]},
+        elasticities={p: ElasticityEstimate(**e) for p, e in doc["elasticities"].items()},
+        price_range={p: (float(lo), float(hi)) for p, (lo, hi) in doc["price_range"].items()},
+        flags=tuple(doc["flags"]),
+    )
+
+
+def _stamp(conn: Any) -> str:
+    """The warehouse state a demand model is fitted on: sessions (count, last start), hosts, products."""
     from sqlalchemy import func, select
 
+    from livecommerce.warehouse.tables import Host, Product, RollupSession
+
+    rs = RollupSession.__table__
+    n, last = conn.execute(select(func.count(), func.max(rs.c.started_at_utc))).one()
+    hosts = conn.execute(select(func.count()).select_from(Host.__table__)).scalar()
+    products = conn.execute(select(func.count()).select_from(Product.__table__)).scalar()
+    when = last.isoformat() if isinstance(last, dt.datetime) else str(last)
+    return f"sessions={n};last={when};hosts={hosts};products={products}"
+
+
+def _fitted(engine: Any, until: dt.date | None) -> DemandModel:
     from livecommerce import queries
     from livecommerce.scope import Scope
-    from livecommerce.warehouse.tables import RollupSession
 
-    scope = scope or Scope.everything()
-    rs = RollupSession.__table__
-    with engine.connect() as conn:
-        stamp = tuple(conn.execute(select(func.count(), func.max(rs.c.started_at_utc))).one())
-    key = (str(engine.url), getattr(engine.url, "database", None), id(engine), scope, until, stamp)
-    if key in _FITS:
-        return _FITS[key]
     everyone = Scope.everything()
     history = queries.session_sales(engine, everyone, filters=queries.Filters(end=until))
     hosts, products = _dimensions(engine, everyone)
     if history.is_empty() or "host_id" not in history.columns:
         raise PlanError("no past sessions in the warehouse: load sessions first / 仓库里还没有直播场次，请先导入")
-    model = fit_demand(history, hosts, products)
+    return fit_demand(history, hosts, products)
+
+
+_STORED_KEEP = 3
+
+
+def store_demand_model(engine: Any) -> str | None:
+    """Fit the demand model on every session in the warehouse and store it (``planner_model``), so that
+    :func:`demand_model` reads it instead of refitting while the warehouse is unchanged; keep the
+    newest few. Return the model id, None when there are no sessions to fit on."""
+    import uuid
+
+    from sqlalchemy import delete, select
+
+    from livecommerce.warehouse.tables import PlannerModel
+    from livecommerce.warehouse.upsert import upsert
+
+    pm = PlannerModel.__table__
+    with engine.connect() as conn:
+        stamp = _stamp(conn)
+    try:
+        model = _fitted(engine, None)
+    except PlanError:
+        return None
+    model_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            pm,
+            [
+                {
+                    "model_id": model_id,
+                    "created_at_utc": dt.datetime.now(dt.UTC),
+                    "stamp": stamp,
+                    "payload": model_to_json(model),
+                }
+            ],
+        )
+        keep = select(pm.c.model_id).order_by(pm.c.created_at_utc.desc()).limit(_STORED_KEEP)
+        conn.execute(delete(pm).where(pm.c.model_id.not_in(keep)))
+    return model_id
+
+
+def _stored_model(conn: Any, stamp: str) -> DemandModel | None:
+    from sqlalchemy import select
+
+    from livecommerce.warehouse.tables import PlannerModel
+
+    pm = PlannerModel.__table__
+    text = conn.execute(
+        select(pm.c.payload).where(pm.c.stamp == stamp).order_by(pm.c.created_at_utc.desc()).limit(1)
+    ).scalar()
+    return model_from_json(text) if text is not None else None
+
+
+def demand_model(engine: Any, scope: Any = None, *, until: dt.date | None = None) -> DemandModel:
+    """Return the demand model fitted on the warehouse's sessions up to ``until`` (all by default).
+
+    For all history, the model a run stored (:func:`store_demand_model`) is read while the warehouse
+    still carries the state it was fitted on; otherwise the sessions are fitted here. Fits are kept in
+    memory per warehouse, scope, end date and that state, so the dashboard adjusts plans without
+    refitting."""
+    from livecommerce.scope import Scope
+
+    scope = scope or Scope.everything()
+    with engine.connect() as conn:
+        stamp = _stamp(conn)
+        key = (str(engine.url), getattr(engine.url, "database", None), id(engine), scope, until, stamp)
+        if key in _FITS:
+            return _FITS[key]
+        model = _stored_model(conn, stamp) if until is None else None
+    if model is None:
+        model = _fitted(engine, until)
     if len(_FITS) >= _FITS_KEEP:
         _FITS.pop(next(iter(_FITS)))
     _FITS[key] = model

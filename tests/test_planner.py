@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import math
+from dataclasses import asdict
 
 import numpy as np
 import polars as pl
@@ -286,3 +287,29 @@ def test_bad_input_is_refused_with_reasons(model) -> None:  # type: ignore[no-un
         planner.plan_sessions(model, ["A1"], NEXT, 0)
     with pytest.raises(PlanError, match="unknown host"):
         planner.plan_sessions(model, ["nobody"], NEXT, 7)
+
+
+def test_model_survives_its_json_round_trip(model) -> None:  # type: ignore[no-untyped-def]
+    back = planner.model_from_json(planner.model_to_json(model))
+    for name in ("coef", "deviations", "hour", "tau2", "host_sessions", "host_rate", "durations", "price_range"):
+        assert getattr(back, name) == getattr(model, name), name
+    assert (back.var_a, back.var_b, back.host_sd, back.explain_share) == (
+        model.var_a,
+        model.var_b,
+        model.host_sd,
+        model.explain_share,
+    )
+    assert (back.t0, back.last_day, back.flags) == (model.t0, model.last_day, model.flags)
+    for name in ("hosts", "products", "starts"):
+        assert getattr(back, name).equals(getattr(model, name)), name
+    assert back.elasticities.keys() == model.elasticities.keys()
+    for p, e in model.elasticities.items():
+        for k, v in asdict(e).items():
+            w = asdict(back.elasticities[p])[k]
+            assert w == v or (isinstance(v, float) and math.isnan(v) and math.isnan(w)), (p, k)
+    # and the stored model plans exactly what the fitted one does
+    a = planner.plan_sessions(model, ["A1", "A2", "A3"], NEXT, 14, sessions_per_week=3)
+    b = planner.plan_sessions(back, ["A1", "A2", "A3"], NEXT, 14, sessions_per_week=3)
+    assert [s.as_dict() for s in a.sessions] == [s.as_dict() for s in b.sessions]
+    with pytest.raises(ValueError, match="version"):
+        planner.model_from_json('{"version": 99}')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -117,3 +118,49 @@ def test_cli_plans_saves_exports_and_compares(sample_world, tmp_path) -> None:  
     assert both.exit_code == 2 and "--host" in both.output
     missing = runner.invoke(main, ["plan", "actual", "--plan", "nope"], env=env)
     assert missing.exit_code == 1 and "nope" in missing.output and "Traceback" not in missing.output
+
+
+def test_a_stored_demand_model_is_read_until_the_warehouse_changes(sample_world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``forecast run`` stores the planner's model; plans read it (no refit) while the sessions, hosts and
+    products it was fitted on are unchanged, and refit once they change."""
+    from livecommerce.warehouse import connect
+    from livecommerce.warehouse.tables import PlannerModel, RollupSession
+
+    path = tmp_path / "copy.db"
+    with sample_world.engine.connect() as conn:  # a consistent copy of the shared world
+        conn.exec_driver_sql(f"VACUUM INTO '{path}'")
+    engine = connect(f"sqlite:///{path}")
+    try:
+        planner._FITS.clear()
+        fitted = planner.demand_model(engine)
+        model_id = planner.store_demand_model(engine)
+        pm = PlannerModel.__table__
+        with engine.begin() as conn:
+            assert conn.execute(select(func.count()).select_from(pm)).scalar() == 1
+            doc = json.loads(conn.execute(select(pm.c.payload)).scalar())
+            # the stored model is the fit on every session
+            assert doc["coef"] == pytest.approx(dict(fitted.coef), rel=1e-9)
+            # mark the stored model so that reading it (not refitting) is visible
+            term = next(iter(doc["coef"]))
+            doc["coef"][term] = 123.0
+            conn.execute(pm.update().values(payload=json.dumps(doc)))
+        planner._FITS.clear()
+        assert planner.demand_model(engine).coef[term] == 123.0
+        # a model for an earlier end date is fitted, never read from the store
+        until = fitted.last_day - dt.timedelta(days=1)
+        assert planner.demand_model(engine, until=until).coef[term] != 123.0
+        # one session fewer: the stored model no longer fits the warehouse and is refitted
+        rs = RollupSession.__table__
+        with engine.begin() as conn:
+            last = conn.execute(select(rs.c.platform_id, rs.c.session_id).order_by(rs.c.started_at_utc.desc())).first()
+            conn.execute(rs.delete().where(rs.c.platform_id == last[0], rs.c.session_id == last[1]))
+        planner._FITS.clear()
+        assert planner.demand_model(engine).coef[term] != 123.0
+        # the newest few are kept
+        ids = [planner.store_demand_model(engine) for _ in range(4)]
+        with engine.connect() as conn:
+            kept = set(conn.execute(select(pm.c.model_id)).scalars())
+        assert model_id not in kept and kept == set(ids[-3:])
+    finally:
+        planner._FITS.clear()
+        engine.dispose()

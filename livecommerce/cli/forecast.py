@@ -18,7 +18,7 @@ from rich.table import Table
 from livecommerce.cli._base import AppContext, console, emit_json, friendly_errors, main, pass_app
 
 _ENGINES = ("local", "process", "dask")  # livecommerce.forecast.engine.ENGINES (not imported: startup time)
-_STEPS = ("history / 读取历史", "forecast / 预测", "backtest / 回测", "save / 保存")
+_STEPS = ("history / 读取历史", "forecast / 预测", "backtest / 回测", "save / 保存", "planner / 排期模型")
 
 
 @main.group()
@@ -83,6 +83,7 @@ def run(
     """
     import polars as pl
 
+    from livecommerce import planner
     from livecommerce.forecast import ForecastInputError, store
     from livecommerce.forecast.engine import named_engine
     from livecommerce.lake import LakeError
@@ -129,6 +130,8 @@ def run(
             raise _input_error(exc) from exc
         except ImportError as exc:
             raise click.ClickException(str(exc)) from exc
+        step(_STEPS[-1])
+        planner_model = planner.store_demand_model(app.engine)
         bar.update(task, completed=len(_STEPS))
     acc = store.accuracy(app.engine, run_id)
     doc = {
@@ -141,6 +144,7 @@ def run(
         "end": fc["ds"].max(),
         "models": dict(fc.group_by("model").agg(pl.col("unique_id").n_unique()).sort("model").iter_rows()),
         "accuracy": acc.to_dicts(),
+        "planner_model": planner_model,
     }
     if as_json:
         emit_json(doc)

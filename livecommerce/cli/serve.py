@@ -110,7 +110,10 @@ def _forecasts(app: AppContext) -> str:
         return "forecasts: skipped (no forecast run in this version) / 预测：跳过"
     if store.runs(app.engine, limit=1).height:
         return "forecasts: already run (livecommerce forecast run to refresh) / 预测：已有结果"
+    from livecommerce import planner
+
     run_id, fc = store.run_from_warehouse(app.engine, 28)
+    planner.store_demand_model(app.engine)  # what building a plan reads instead of refitting
     return f"forecasts: run {run_id}, {fc['unique_id'].n_unique()} products, 28 days / 预测：已完成"
 
 

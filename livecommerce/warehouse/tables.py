@@ -933,3 +933,20 @@ class SessionPlanItem(Base):
     units_to_prepare: Mapped[int] = mapped_column(Integer)
     expected_gmv_fen: Mapped[int] = mapped_column(BigInteger)
     reasons: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class PlannerModel(Base):
+    """The planner's demand model as fitted by a run (``livecommerce forecast run``), stored so that
+    building a plan does not refit it on every host's sessions.
+
+    ``stamp`` names the warehouse state it was fitted on (sessions, their last start, hosts,
+    products): a model is used only while the warehouse still carries that stamp. ``payload`` is the
+    model as JSON (:func:`livecommerce.planner.model_to_json`).
+    """
+
+    __tablename__ = "planner_model"
+    __table_args__ = (Index(None, "stamp", "created_at_utc"),)
+    model_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    stamp: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
