@@ -79,6 +79,7 @@ def _queries_timed() -> Iterator[None]:
 def world(scale: str, data_dir: Path) -> str:
     """Return the URL of a SQLite warehouse holding the simulated world of ``scale`` (built once)."""
     from etl.jobs import load_paths
+    from livecommerce import planner
     from livecommerce.forecast import store
     from livecommerce.simulate import generate
     from livecommerce.warehouse import connect, init
@@ -87,6 +88,13 @@ def world(scale: str, data_dir: Path) -> str:
     db = data_dir / f"dashboard-{scale}.db"
     url = f"sqlite:///{db}"
     if db.exists():
+        engine = connect(url)
+        init(engine)  # a world built by an earlier checkout: migrate it
+        if not store.runs(engine, limit=1).height:
+            store.run_from_warehouse(engine, 28, windows=3)
+        if not _planner_stored(engine):
+            planner.store_demand_model(engine)
+        engine.dispose()
         return url
     folder = data_dir / f"world-{scale}"
     if not (folder / "canonical").is_dir():
@@ -103,10 +111,20 @@ def world(scale: str, data_dir: Path) -> str:
     # the product page reads (a page without a stored run fits on the fly and says so)
     t1 = time.perf_counter()
     store.run_from_warehouse(engine, 28, windows=3)
+    planner.store_demand_model(engine)  # the run also stores the planner's model
     print(f"[{scale}] forecast run stored in {time.perf_counter() - t1:.0f}s", file=sys.stderr)
     engine.dispose()
     Path(f"{db}.part").rename(db)
     return url
+
+
+def _planner_stored(engine: Any) -> bool:
+    from sqlalchemy import func, select
+
+    from livecommerce.warehouse.tables import PlannerModel
+
+    with engine.connect() as conn:
+        return bool(conn.execute(select(func.count()).select_from(PlannerModel.__table__)).scalar())
 
 
 def _body(output: str, outputs: Any, inputs: list[dict[str, Any]], state: list[Any] | None = None) -> dict[str, Any]:

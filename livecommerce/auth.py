@@ -689,6 +689,8 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_product_daily": _product_visible("product_key"),
     "rollup_platform_daily": "false",  # sums over everyone's rows: for those who see all data only
     "rollup_session": _host_visible("host_id"),
+    "rollup_monthly": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
+    "rollup_session_monthly": _host_visible("host_id"),
     "rollup_geo": _product_visible("product_key"),
     "rollup_geo_total": _product_visible("product_key"),
     "rollup_refund": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",

@@ -19,18 +19,21 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupGeoTotal,
+    RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
     RollupRefundTotal,
     RollupSession,
+    RollupSessionMonthly,
     SessionProduct,
 )
 
 UTC = dt.UTC
 ROLLUPS = (
     RollupDaily,
+    RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupGeo,
@@ -376,3 +379,62 @@ def test_lines_read_for_the_rollups_keep_every_value(warehouse, monkeypatch) -> 
     shanghai = [(w + dt.timedelta(hours=8)).date() for w in got["when"].to_list()]
     assert got["day"].to_list() == shanghai and set(shanghai) == {D, D + dt.timedelta(days=1)}  # local days
     assert tricky in got["reason"].to_list() and "" in got["host_key"].to_list()
+
+
+def _by_month(engine, table, keys: list[str]) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    frame = pl.DataFrame([dict(r) for r in rows])
+    if frame.is_empty():
+        return frame
+    if frame["day"].dtype == pl.Utf8:
+        frame = frame.with_columns(pl.col("day").str.to_date())
+    return frame.with_columns(pl.col("day").dt.month_start()).sort("day", *keys)
+
+
+def test_monthly_rollups_are_the_daily_ones_summed_per_month(warehouse) -> None:  # type: ignore[no-untyped-def]
+    """rollup_monthly is rollup_daily summed per month; rollup_session_monthly counts the sessions (and
+    the effective ones) and sums their measures per month and host; both follow a re-attribution and
+    lose a month whose lines are gone."""
+    engine = warehouse.engine
+    nov = _t(20, day=1) + dt.timedelta(days=33)  # 2025-11-03 20:00 local
+    span = {"douyin": (_t(0), nov)}
+    with engine.begin() as conn:
+        _seed(conn)
+        upsert(conn, OrderLine.__table__, [_line("o7", 1, buyer_id="b7", created_at_utc=nov, paid_at_utc=nov)])
+        upsert(
+            conn,
+            LiveSession.__table__,
+            [
+                {"platform_id": "douyin", "session_id": "S2", "host_id": "H1", "started_at_utc": _t(9, day=5),
+                 "ended_at_utc": _t(9, 20, day=5), "views": 50, "viewers": 30, "peak_online": 120},
+                {"platform_id": "douyin", "session_id": "S3", "host_id": "H1", "started_at_utc": nov,
+                 "ended_at_utc": nov + dt.timedelta(hours=1), "views": 70, "viewers": 40, "peak_online": 9},
+            ],
+        )  # fmt: skip
+        refresh(conn, span)
+
+    def check() -> tuple[pl.DataFrame, pl.DataFrame]:
+        keys = ["platform_id", "host_key", "product_key"]
+        measures = [c.name for c in RollupMonthly.__table__.c if not c.primary_key]
+        daily = _by_month(engine, RollupDaily.__table__, keys)
+        expected = daily.group_by("day", *keys).agg(pl.col(m).sum() for m in measures).sort("day", *keys)
+        monthly = _by_month(engine, RollupMonthly.__table__, keys).select(expected.columns)
+        assert monthly.equals(expected.with_columns(pl.col(m).cast(monthly[m].dtype) for m in measures))
+        return monthly, _by_month(engine, RollupSessionMonthly.__table__, ["platform_id", "host_id"])
+
+    monthly, sessions = check()
+    assert monthly["day"].unique().sort().to_list() == [D, dt.date(2025, 11, 1)]
+    october = sessions.filter(pl.col("day") == D).row(0, named=True)
+    # S1 (two hours) and S2 (20 minutes): two sessions, one effective; peak is the highest, views add up
+    assert (october["host_id"], october["sessions"], october["effective_sessions"]) == ("H1", 2, 1)
+    assert (october["peak_online"], october["views"], october["viewers"]) == (120, 1050, 630)
+    assert sessions.filter(pl.col("day") == dt.date(2025, 11, 1))["sessions"].to_list() == [1]
+    with engine.begin() as conn:
+        assert refresh(conn, span).inserted == 0  # nothing changes, nothing is written
+        lines = OrderLine.__table__
+        conn.execute(update(lines).where(lines.c.order_id == "o5").values(host_id="H1"))
+        conn.execute(lines.delete().where(lines.c.order_id == "o7"))
+        refresh(conn, span)
+    monthly, _ = check()
+    assert monthly["day"].unique().to_list() == [D] and "H2" not in monthly["host_key"].to_list()

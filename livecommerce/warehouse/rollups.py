@@ -46,12 +46,14 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupGeoTotal,
+    RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
     RollupRefundTotal,
     RollupSession,
+    RollupSessionMonthly,
     SessionProduct,
 )
 from livecommerce.warehouse.upsert import UpsertResult, upsert
@@ -66,6 +68,8 @@ _RD = RollupDaily.__table__
 _RP = RollupPlatformDaily.__table__
 _RPD = RollupProductDaily.__table__
 _RS = RollupSession.__table__
+_RM = RollupMonthly.__table__
+_RSM = RollupSessionMonthly.__table__
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__
 _RR = RollupRefund.__table__
@@ -556,9 +560,62 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
+        for monthly in (_RM, _RSM):
+            result = result + _months(conn, monthly, platform, first_day, last_day)
     for source, target in _TOTALS:
         result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result
+
+
+def month_start(conn: Connection, day: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
+    """Return a SQL expression for the first day of the month of a date column."""
+    if conn.dialect.name == "sqlite":
+        return type_coerce(func.date(day, "start of month"), Date)
+    return cast(func.date_trunc("month", day), Date)
+
+
+def _month_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day of ``first_day``'s month and the last day of ``last_day``'s month."""
+    following = (last_day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return first_day.replace(day=1), following - dt.timedelta(days=1)
+
+
+def _months(conn: Connection, target: Any, platform: str, first_day: dt.date, last_day: dt.date) -> UpsertResult:
+    """Rebuild ``target`` (``rollup_monthly`` or ``rollup_session_monthly``) for ``platform`` and every
+    month from ``first_day``'s to ``last_day``'s, summed in the database from the daily rollup (a
+    month's rows are few: one per host and product); return the upsert counts."""
+    a, b = _month_bounds(first_day, last_day)
+    if target is _RM:
+        source, keys = _RD, [_RD.c.host_key, _RD.c.product_key]
+        measures = [cast(func.sum(_RD.c[m]), BigInteger).label(m) for m in _measures(_RM)]
+    else:
+        source, keys = _RS, [func.coalesce(_RS.c.host_id, "").label("host_id")]
+        effective = func.sum(case((_RS.c.live_minutes >= 30, 1), else_=0))
+        measures = [
+            func.count().label("sessions"),
+            cast(effective, BigInteger).label("effective_sessions"),
+            *[
+                (func.max(_RS.c[m]) if m == "peak_online" else cast(func.sum(_RS.c[m]), BigInteger)).label(m)
+                for m in _measures(_RSM)
+                if m not in ("sessions", "effective_sessions")
+            ],
+        ]
+    month = month_start(conn, source.c.day)
+    rows = conn.execute(
+        select(month.label("day"), *keys, *measures)
+        .where(source.c.platform_id == platform, source.c.day >= a, source.c.day <= b)
+        .group_by(month, *keys)
+    ).all()
+    frame = _typed(rows, target, platform)
+    if _any_row(conn, target, platform, a, b):
+        stays = _stale_deleted(conn, target, platform, a, b, frame)
+    else:
+        stays = _typed_keys([], target, _day_key(target), platform)
+    return upsert(conn, target, frame, stored=stays) if not frame.is_empty() else UpsertResult()
+
+
+def _measures(table: Any) -> list[str]:
+    return [c.name for c in table.c if not c.primary_key]
 
 
 def _totals(

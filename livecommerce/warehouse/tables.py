@@ -546,6 +546,52 @@ class RollupSession(Base):
     explain_minutes: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RollupMonthly(_DailySales, Base):
+    """``rollup_daily`` summed per local month: ``day`` is the month's first day.
+
+    Kept by the same refresh for every month a load touched. A period's whole months are read from
+    here and only its partial months' days from ``rollup_daily``, so a year of a county's league or of
+    everyone's top hosts reads twelve rows per host and product instead of 365."""
+
+    __tablename__ = "rollup_monthly"
+    __table_args__ = (Index(None, "host_key", "day"), Index(None, "product_key", "day"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class RollupSessionMonthly(Base):
+    """``rollup_session`` summed per local month (``day``: the month's first day), platform and host
+    (``''``: sessions of no known host): the number of sessions, the effective ones (at least 30
+    minutes) and the sessions' measures (``peak_online``: the highest). Kept by the same refresh."""
+
+    __tablename__ = "rollup_session_monthly"
+    __table_args__ = (Index(None, "host_id", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    effective_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    live_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    online_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    peak_online: Mapped[int] = mapped_column(Integer, default=0)
+    watch_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_followers: Mapped[int] = mapped_column(BigInteger, default=0)
+    interacting_viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    product_exposed_viewers: Mapped[int] = mapped_column(BigInteger, default=0)
+    product_clickers: Mapped[int] = mapped_column(BigInteger, default=0)
+    gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_buyers: Mapped[int] = mapped_column(BigInteger, default=0)
+    explain_gmv_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    explain_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # --- forecasts -----------------------------------------------------------------------------
 
 
