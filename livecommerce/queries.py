@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Table, case, func, literal, or_, select
+from sqlalchemy import Integer, Table, case, func, literal, or_, select, union_all
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from livecommerce.config import LOCAL_TZ
@@ -39,12 +39,14 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupGeoTotal,
+    RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
     RollupRefundTotal,
     RollupSession,
+    RollupSessionMonthly,
     SessionMinute,
     SessionProduct,
 )
@@ -77,6 +79,9 @@ _RD = RollupDaily.__table__
 _RP = RollupPlatformDaily.__table__  # rollup_daily summed per day and platform
 _RPD = RollupProductDaily.__table__  # rollup_daily summed over hosts
 _RS = RollupSession.__table__
+_RM = RollupMonthly.__table__  # rollup_daily summed per month
+_RSM = RollupSessionMonthly.__table__  # rollup_session summed per month and host
+_MONTHLY = {_RD.name: _RM, _RS.name: _RSM}
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__  # rollup_geo summed over platforms
 _RR = RollupRefund.__table__
@@ -129,10 +134,10 @@ def _visible(conn: Connection, scope: Scope) -> _Visible:
     return _Visible(False, frozenset(hosts), frozenset(products), frozenset(scope.county_ids))
 
 
-def _daily_scope(v: _Visible) -> ColumnElement[bool]:
+def _daily_scope(v: _Visible, table: Table = _RD) -> ColumnElement[bool]:
     if v.everything:
         return literal(True)
-    return or_(_RD.c.host_key.in_(v.hosts), _RD.c.product_key.in_(v.products))
+    return or_(table.c.host_key.in_(v.hosts), table.c.product_key.in_(v.products))
 
 
 def _daily_table(v: _Visible, level: Level) -> Table:
@@ -146,15 +151,15 @@ def _daily_table(v: _Visible, level: Level) -> Table:
 
 def _table_scope(table: Table, v: _Visible) -> list[ColumnElement[bool]]:
     """The scope conditions on a daily rollup (none for the per-platform one: only for everything)."""
-    if table is _RD:
-        return [_daily_scope(v)]
+    if table is _RD or table is _RM:
+        return [_daily_scope(v, table)]
     if table is _RPD and not v.everything:
         return [_RPD.c.product_key.in_(v.products)]
     return []
 
 
-def _session_scope(v: _Visible) -> ColumnElement[bool]:
-    return literal(True) if v.everything else _RS.c.host_id.in_(v.hosts)
+def _session_scope(v: _Visible, table: Table = _RS) -> ColumnElement[bool]:
+    return literal(True) if v.everything else table.c.host_id.in_(v.hosts)
 
 
 def _order_scope(v: _Visible) -> ColumnElement[bool]:
@@ -196,6 +201,60 @@ def _utc_period(col: ColumnElement[Any], f: Filters) -> list[ColumnElement[bool]
     return conds
 
 
+def _month_after(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _whole_months(f: Filters) -> tuple[dt.date | None, dt.date | None] | None:
+    """The local months the period covers whole: ``(first, stop)`` where ``first`` is the first one's
+    first day and ``stop`` the first day after the last one (None: no limit on that side); None when
+    the period covers no whole month."""
+    first = None if f.start is None else f.start if f.start.day == 1 else _month_after(f.start)
+    stop = None if f.end is None else (f.end + dt.timedelta(days=1)).replace(day=1)
+    if first is not None and stop is not None and first >= stop:
+        return None
+    return first, stop
+
+
+Where = Callable[[Table], list[ColumnElement[bool]]]
+
+
+def _tiled(table: Table, f: Filters, columns: Callable[[Table], list[Any]], where: Where) -> FromClause:
+    """Return the rows of a daily rollup (``rollup_daily``, ``rollup_session``) in the period as a
+    subquery of ``columns(t)`` filtered by ``where(t)``: the whole months the period covers come from
+    the monthly rollup (``t``), only the days of its partial months from the daily one. Other tables,
+    and periods without a whole month, read the daily rows only."""
+    monthly = _MONTHLY.get(table.name)
+    whole = _whole_months(f) if monthly is not None else None
+    if monthly is None or whole is None:
+        return select(*columns(table)).where(*_period(table.c.day, f), *where(table)).subquery()
+    first, stop = whole
+    months = [*([monthly.c.day >= first] if first else []), *([monthly.c.day < stop] if stop else [])]
+    edges = [*([table.c.day < first] if first else []), *([table.c.day >= stop] if stop else [])]
+    parts = [select(*columns(monthly)).where(*months, *where(monthly))]
+    if edges:
+        parts.append(select(*columns(table)).where(*_period(table.c.day, f), or_(*edges), *where(table)))
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
+def _session_columns(bases: Sequence[str]) -> Callable[[Table], list[Any]]:
+    """Columns of a session source: ``host_id``, ``sessions``, ``effective_sessions`` (one per
+    session of at least 30 minutes) and ``bases`` — counted per row of ``rollup_session``, stored in
+    ``rollup_session_monthly``."""
+
+    def columns(t: Table) -> list[Any]:
+        if t is _RSM:
+            counts = [t.c.sessions, t.c.effective_sessions]
+        else:
+            counts = [
+                literal(1, Integer).label("sessions"),
+                case((t.c.live_minutes >= 30, 1), else_=0).label("effective_sessions"),
+            ]
+        return [t.c.host_id, *counts, *[t.c[b] for b in bases]]
+
+    return columns
+
+
 def _county_hosts(conn: Connection, county_id: str) -> set[str]:
     h = Host.__table__
     return set(conn.execute(select(h.c.host_id).where(h.c.county_id == county_id)).scalars())
@@ -207,48 +266,63 @@ def _county_products(conn: Connection, county_id: str) -> set[str]:
 
 
 def _level_daily(conn: Connection, level: Level, key: str | None, table: Table = _RD) -> list[ColumnElement[bool]]:
+    return _level_where(conn, level, key)(table)
+
+
+def _level_where(conn: Connection, level: Level, key: str | None) -> Where:
+    """The conditions on a sales rollup (any of the daily or monthly ones) for ``level``/``key``."""
     if level == "host":
-        return [table.c.host_key == key]
+        return lambda t: [t.c.host_key == key]
     if level == "product":
-        return [table.c.product_key == key]
+        return lambda t: [t.c.product_key == key]
     if level == "county":
-        return [table.c.product_key.in_(_county_products(conn, key or ""))]
-    return []
+        products = _county_products(conn, key or "")
+        return lambda t: [t.c.product_key.in_(products)]
+    return lambda t: []
 
 
-def _level_sessions(conn: Connection, level: Level, key: str | None) -> list[ColumnElement[bool]] | None:
+def _level_sessions(conn: Connection, level: Level, key: str | None) -> Where | None:
+    """The conditions on a session rollup (per session or per month) for ``level``/``key``; None for a
+    product (no session traffic of its own)."""
     if level == "host":
-        return [_RS.c.host_id == key]
+        return lambda t: [t.c.host_id == key]
     if level == "county":
-        return [_RS.c.host_id.in_(_county_hosts(conn, key or ""))]
+        hosts = _county_hosts(conn, key or "")
+        return lambda t: [t.c.host_id.in_(hosts)]
     if level == "overview":
-        return []
-    return None  # products have no session traffic of their own
+        return lambda t: []
+    return None
 
 
-def _sales_bases(
-    conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]], table: Table = _RD
-) -> dict[str, int]:
-    where = [*_period(table.c.day, f), *conds, *_table_scope(table, v)]
-    if f.platform:
-        where.append(table.c.platform_id == f.platform)
-    row = conn.execute(
-        select(*[func.coalesce(func.sum(table.c[b]), 0).label(b) for b in _SALES_BASES]).where(*where)
-    ).one()
+def _platform_where(f: Filters) -> Where:
+    return (lambda t: [t.c.platform_id == f.platform]) if f.platform else (lambda t: [])
+
+
+def _sales_where(v: _Visible, f: Filters, level: Where) -> Where:
+    """``level``'s conditions on a sales rollup plus the scope's and the platform filter's."""
+    return lambda t: [*level(t), *_table_scope(t, v), *_platform_where(f)(t)]
+
+
+def _session_where(v: _Visible, f: Filters, level: Where) -> Where:
+    """``level``'s conditions on a session rollup plus the scope's and the platform filter's."""
+    return lambda t: [_session_scope(v, t), *level(t), *_platform_where(f)(t)]
+
+
+def _sales_bases(conn: Connection, v: _Visible, f: Filters, level: Where, table: Table = _RD) -> dict[str, int]:
+    src = _tiled(table, f, lambda t: [t.c[b] for b in _SALES_BASES], _sales_where(v, f, level))
+    row = conn.execute(select(*[func.coalesce(func.sum(src.c[b]), 0).label(b) for b in _SALES_BASES])).one()
     return {b: int(row[i]) for i, b in enumerate(_SALES_BASES)}
 
 
-def _live_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnElement[bool]]) -> dict[str, int]:
-    where = [_session_scope(v), *_period(_RS.c.day, f), *conds]
-    if f.platform:
-        where.append(_RS.c.platform_id == f.platform)
+def _live_bases(conn: Connection, v: _Visible, f: Filters, level: Where) -> dict[str, int]:
+    src = _tiled(_RS, f, _session_columns(_LIVE_BASES), _session_where(v, f, level))
     cols = [
-        (func.coalesce(func.max(_RS.c[b]), 0) if BASE_MEASURES[b] == "max" else func.coalesce(func.sum(_RS.c[b]), 0))
+        (func.coalesce(func.max(src.c[b]), 0) if BASE_MEASURES[b] == "max" else func.coalesce(func.sum(src.c[b]), 0))
         for b in _LIVE_BASES
     ]
-    sessions = func.count()
-    effective = func.coalesce(func.sum((_RS.c.live_minutes >= 30).cast(type_=_RS.c.orders.type)), 0)
-    row = conn.execute(select(*cols, sessions, effective).where(*where)).one()
+    sessions = func.coalesce(func.sum(src.c.sessions), 0)
+    effective = func.coalesce(func.sum(src.c.effective_sessions), 0)
+    row = conn.execute(select(*cols, sessions, effective)).one()
     out = {b: int(row[i]) for i, b in enumerate(_LIVE_BASES)}
     out["sessions"] = int(row[len(_LIVE_BASES)])
     out["effective_sessions"] = int(row[len(_LIVE_BASES) + 1])
@@ -258,7 +332,7 @@ def _live_bases(conn: Connection, v: _Visible, f: Filters, conds: list[ColumnEle
 
 def _bases(conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters) -> dict[str, int]:
     table = _daily_table(v, level)
-    bases = _sales_bases(conn, v, f, _level_daily(conn, level, key, table), table)
+    bases = _sales_bases(conn, v, f, _level_where(conn, level, key), table)
     live_conds = _level_sessions(conn, level, key)
     if live_conds is not None:
         live = _live_bases(conn, v, f, live_conds)
@@ -368,28 +442,31 @@ def _host_position(conn: Connection, v: _Visible, host_id: str, f: Filters) -> d
 def _league(conn: Connection, county_id: str, f: Filters) -> pl.DataFrame:
     products = _county_products(conn, county_id)
     hosts = _county_hosts(conn, county_id)
-    where = [_RD.c.product_key.in_(products), *_period(_RD.c.day, f)]
-    if f.platform:
-        where.append(_RD.c.platform_id == f.platform)
+    platform = _platform_where(f)
+    sold = _tiled(
+        _RD,
+        f,
+        lambda t: [t.c.host_key, *[t.c[b] for b in _SALES_BASES]],
+        lambda t: [t.c.product_key.in_(products), *platform(t)],
+    )
     sales = _frame(
         conn,
-        select(_RD.c.host_key.label("host_id"), *[func.sum(_RD.c[b]).label(b) for b in _SALES_BASES])
-        .where(*where)
-        .group_by(_RD.c.host_key),
+        select(sold.c.host_key.label("host_id"), *[func.sum(sold.c[b]).label(b) for b in _SALES_BASES]).group_by(
+            sold.c.host_key
+        ),
     )
-    swhere = [_RS.c.host_id.in_(hosts), *_period(_RS.c.day, f)]
-    if f.platform:
-        swhere.append(_RS.c.platform_id == f.platform)
+    lived = _tiled(_RS, f, _session_columns(_LIVE_BASES), lambda t: [t.c.host_id.in_(hosts), *platform(t)])
     live = _frame(
         conn,
         select(
-            _RS.c.host_id,
-            func.count().label("sessions"),
-            func.sum((_RS.c.live_minutes >= 30).cast(type_=_RS.c.orders.type)).label("effective_sessions"),
-            *[(func.max(_RS.c[b]) if BASE_MEASURES[b] == "max" else func.sum(_RS.c[b])).label(b) for b in _LIVE_BASES],
-        )
-        .where(*swhere)
-        .group_by(_RS.c.host_id),
+            lived.c.host_id,
+            func.sum(lived.c.sessions).label("sessions"),
+            func.sum(lived.c.effective_sessions).label("effective_sessions"),
+            *[
+                (func.max(lived.c[b]) if BASE_MEASURES[b] == "max" else func.sum(lived.c[b])).label(b)
+                for b in _LIVE_BASES
+            ],
+        ).group_by(lived.c.host_id),
     )
     everyone = pl.DataFrame({"host_id": sorted(hosts | set(sales["host_id"].to_list() if sales.height else []))})
     if sales.height:
@@ -469,14 +546,15 @@ def _top(
         # products of a county, of one product or of everything: the rollup without hosts
         by_product = column == "product_key" and (level in ("county", "product") or v.everything)
         table = _RPD if by_product and level != "host" else _RD
-        where = [*_period(table.c.day, f), *_level_daily(conn, level, key, table), *_table_scope(table, v)]
-        if f.platform:
-            where.append(table.c.platform_id == f.platform)
+        src = _tiled(
+            table,
+            f,
+            lambda t: [t.c[column], *[t.c[b] for b in _SALES_BASES]],
+            _sales_where(v, f, _level_where(conn, level, key)),
+        )
         frame = _frame(
             conn,
-            select(table.c[column], *[func.sum(table.c[b]).label(b) for b in _SALES_BASES])
-            .where(*where)
-            .group_by(table.c[column]),
+            select(src.c[column], *[func.sum(src.c[b]).label(b) for b in _SALES_BASES]).group_by(src.c[column]),
         )
     if frame.is_empty():
         return frame
@@ -604,8 +682,7 @@ def funnel(
         v = _visible(conn, scope)
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({"step": [], "people": [], "rate": []})
-        conds = _level_sessions(conn, level, key) or []
-        live = _live_bases(conn, v, f, conds)
+        live = _live_bases(conn, v, f, _level_sessions(conn, level, key) or (lambda t: []))
     steps = [
         ("viewers", "观看人数", live.get("viewers", 0)),
         ("product_exposed_viewers", "商品曝光人数", live.get("product_exposed_viewers", 0)),
@@ -634,9 +711,8 @@ def slot_heatmap(
         v = _visible(conn, scope)
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({"weekday": [], "hour": []})
-        where = [_session_scope(v), *_period(_RS.c.day, f), *(_level_sessions(conn, level, key) or [])]
-        if f.platform:
-            where.append(_RS.c.platform_id == f.platform)
+        level_where = _level_sessions(conn, level, key) or (lambda t: [])
+        where = [*_period(_RS.c.day, f), *_session_where(v, f, level_where)(_RS)]
         frame = _frame(
             conn,
             select(_RS.c.started_at_utc, _RS.c.gmv_fen, _RS.c.views, _RS.c.viewers, _RS.c.live_buyers).where(*where),
