@@ -20,7 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Integer, Table, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Table, case, cast, extract, func, literal, or_, select, union_all
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -713,22 +713,36 @@ def slot_heatmap(
             return pl.DataFrame({"weekday": [], "hour": []})
         level_where = _level_sessions(conn, level, key) or (lambda t: [])
         where = [*_period(_RS.c.day, f), *_session_where(v, f, level_where)(_RS)]
-        frame = _frame(
+        weekday, hour = _local_weekday_hour(conn)
+        bases = ("gmv_fen", "views", "viewers", "live_buyers")
+        frame = _frame(  # one row per cell, summed in the database: a county's years of sessions stay there
             conn,
-            select(_RS.c.started_at_utc, _RS.c.gmv_fen, _RS.c.views, _RS.c.viewers, _RS.c.live_buyers).where(*where),
+            select(
+                weekday.label("weekday"),
+                hour.label("hour"),
+                func.count().label("sessions"),
+                *[func.sum(_RS.c[b]).label(b) for b in bases],
+            )
+            .where(*where)
+            .group_by(weekday, hour),
         )
     if frame.is_empty():
         return pl.DataFrame({"weekday": [], "hour": []})
-    local = pl.col("started_at_utc").dt.convert_time_zone(LOCAL_TZ)
-    frame = frame.with_columns(
-        (local.dt.weekday() - 1).alias("weekday"),
-        local.dt.hour().alias("hour"),
-        pl.col("gmv_fen").alias("live_gmv_fen"),
-        pl.lit(1).alias("sessions"),
-    )
+    frame = frame.with_columns(pl.col("weekday", "hour").cast(pl.Int8), pl.col("gmv_fen").alias("live_gmv_fen"))
     return kpis(frame, ["sessions", "gpm", "watch_to_order", "uv_value"], by=["weekday", "hour"]).sort(
         "weekday", "hour"
     )
+
+
+def _local_weekday_hour(conn: Connection) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """SQL for a session's local weekday (0 = Monday, from its local ``day``) and local start hour."""
+    if conn.dialect.name == "sqlite":
+        weekday = (cast(func.strftime("%w", _RS.c.day), Integer) + 6) % 7
+        hour = cast(func.strftime("%H", _RS.c.started_at_utc, "+8 hours"), Integer)  # no DST since 1991
+        return weekday, hour
+    weekday = cast(extract("isodow", _RS.c.day), Integer) - 1
+    hour = cast(extract("hour", func.timezone(LOCAL_TZ, _RS.c.started_at_utc)), Integer)
+    return weekday, hour
 
 
 def _rollup_where(

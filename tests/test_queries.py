@@ -339,3 +339,26 @@ def test_monthly_tiles_on_both_databases(warehouse, monkeypatch) -> None:  # typ
         q.Filters(dt.date(2025, 10, 13), dt.date(2025, 12, 1)),
     ]
     _tiles_agree(engine, periods, "H1", "lixian", monkeypatch)
+
+
+def test_heatmap_cells_are_the_sessions_local_start_times(sample_world) -> None:  # type: ignore[no-untyped-def]
+    """The heatmap is summed in the database; its cells equal the sessions' own Asia/Shanghai start
+    weekday and hour, counted and summed here from the session list."""
+    from livecommerce.metrics import kpis
+
+    engine = sample_world.engine
+    hosts = q.league_table(engine, ALL, "lixian")["host_id"].to_list()
+    sessions = pl.concat([q.session_list(engine, ALL, h) for h in hosts if h], how="diagonal_relaxed")
+    assert sessions.height >= 10
+    local = pl.col("started_at_utc").dt.convert_time_zone("Asia/Shanghai")
+    cells = sessions.with_columns(
+        (local.dt.weekday() - 1).cast(pl.Int8).alias("weekday"),
+        local.dt.hour().cast(pl.Int8).alias("hour"),
+        pl.lit(1).alias("sessions"),
+        pl.col("gmv_fen").alias("live_gmv_fen"),
+    )
+    names = ["sessions", "gpm", "watch_to_order", "uv_value"]
+    expected = kpis(cells, names, by=["weekday", "hour"]).sort("weekday", "hour")
+    heat = q.slot_heatmap(engine, ALL, "county", "lixian")
+    assert heat.select("weekday", "hour", *names).equals(expected.select("weekday", "hour", *names))
+    assert heat["sessions"].sum() == sessions.height
