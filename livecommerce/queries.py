@@ -1054,8 +1054,12 @@ def session_sales(
         )
         if sessions.is_empty():
             return pl.DataFrame({"session_id": []})
-        ids = sessions["session_id"].to_list()
-        owhere = [_OL.c.session_id.in_(ids), paid_condition()]
+        by_platform = sessions.group_by("platform_id").agg("session_id").sort("platform_id").rows()
+
+        def of_sessions(t: Table) -> ColumnElement[bool]:  # (platform_id, session_id): both tables' index
+            return or_(*[(t.c.platform_id == p) & t.c.session_id.in_(ids) for p, ids in by_platform])
+
+        owhere = [of_sessions(_OL), paid_condition()]
         if product_ids:
             owhere.append(_OL.c.product_id.in_(list(product_ids)))
         sold = _frame(
@@ -1070,7 +1074,7 @@ def session_sales(
             .where(*owhere)
             .group_by(_OL.c.platform_id, _OL.c.session_id, _OL.c.product_id),
         )
-        ewhere = [sp.c.session_id.in_(ids)]
+        ewhere = [of_sessions(sp)]
         if product_ids:
             ewhere.append(sp.c.product_id.in_(list(product_ids)))
         explained = _frame(
