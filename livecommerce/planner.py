@@ -1513,16 +1513,16 @@ def model_from_json(text: str) -> DemandModel:
 
 
 def _stamp(conn: Any) -> str:
-    """The warehouse state a demand model is fitted on: sessions (count, last start), hosts, products."""
+    """The warehouse state a demand model is fitted on: sessions (count, last day), hosts, products."""
     from sqlalchemy import func, select
 
     from livecommerce.warehouse.tables import Host, Product, RollupSession
 
     rs = RollupSession.__table__
-    n, last = conn.execute(select(func.count(), func.max(rs.c.started_at_utc))).one()
+    n, last = conn.execute(select(func.count(), func.max(rs.c.day))).one()  # the day is indexed
     hosts = conn.execute(select(func.count()).select_from(Host.__table__)).scalar()
     products = conn.execute(select(func.count()).select_from(Product.__table__)).scalar()
-    when = last.isoformat() if isinstance(last, dt.datetime) else str(last)
+    when = last.isoformat() if isinstance(last, dt.date) else str(last)
     return f"sessions={n};last={when};hosts={hosts};products={products}"
 
 
