@@ -988,6 +988,11 @@ def demand_history(
             .order_by(t.c.product_key, t.c.day),
         )
         h = Host.__table__
+        hosts_where = [h.c.county_id.is_not(None)]
+        if product_ids:  # only the counties of these products: their hosts' sessions, not everyone's
+            hosts_where.append(h.c.county_id.in_(select(p.c.county_id).where(p.c.product_id.in_(list(product_ids)))))
+        if county_ids:
+            hosts_where.append(h.c.county_id.in_(list(county_ids)))
         live = _frame(
             conn,
             select(
@@ -997,7 +1002,7 @@ def demand_history(
                 func.sum(_RS.c.live_minutes).label("live_minutes"),
             )
             .join(h, h.c.host_id == _RS.c.host_id)
-            .where(_session_scope(v), h.c.county_id.is_not(None), *_period(_RS.c.day, f))  # sessions in scope
+            .where(_session_scope(v), *hosts_where, *_period(_RS.c.day, f))  # sessions in scope
             .group_by(h.c.county_id, _RS.c.day),
         )
         counties = _frame(conn, select(p.c.product_id.label("unique_id"), p.c.county_id))

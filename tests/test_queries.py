@@ -362,3 +362,15 @@ def test_heatmap_cells_are_the_sessions_local_start_times(sample_world) -> None:
     heat = q.slot_heatmap(engine, ALL, "county", "lixian")
     assert heat.select("weekday", "hour", *names).equals(expected.select("weekday", "hour", *names))
     assert heat["sessions"].sum() == sessions.height
+
+
+def test_one_products_history_is_its_rows_of_everyones(sample_world) -> None:  # type: ignore[no-untyped-def]
+    """A product's demand history reads only its county's sessions: the same rows as everyone's."""
+    engine = sample_world.engine
+    everyone = q.demand_history(engine)
+    assert everyone["sessions"].sum() > 0
+    for product in everyone["unique_id"].unique().sort().to_list()[:4]:
+        mine = q.demand_history(engine, product_ids=[product])
+        assert mine.equals(everyone.filter(pl.col("unique_id") == product)), product
+    county = q.demand_history(engine, county_ids=["lixian"])
+    assert county.height and county.equals(everyone.filter(pl.col("unique_id").is_in(county["unique_id"])))
