@@ -38,6 +38,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupGeo,
+    RollupGeoHostMonthly,
     RollupGeoTotal,
     RollupMonthly,
     RollupPlatformDaily,
@@ -81,7 +82,8 @@ _RPD = RollupProductDaily.__table__  # rollup_daily summed over hosts
 _RS = RollupSession.__table__
 _RM = RollupMonthly.__table__  # rollup_daily summed per month
 _RSM = RollupSessionMonthly.__table__  # rollup_session summed per month and host
-_MONTHLY = {_RD.name: _RM, _RS.name: _RSM}
+_RGHM = RollupGeoHostMonthly.__table__  # a host's lines per month and province
+_MONTHLY = {_RD.name: _RM, _RS.name: _RSM, "order_line": _RGHM}
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__  # rollup_geo summed over platforms
 _RR = RollupRefund.__table__
@@ -783,6 +785,50 @@ def _host_orders(conn: Connection, host_id: str, f: Filters, cols: list[Any]) ->
     return _frame(conn, select(*cols).where(*where))
 
 
+def _host_provinces(conn: Connection, host_id: str, f: Filters) -> pl.DataFrame:
+    """A host's GMV and orders per buyer province (``''`` unknown): whole months from
+    ``rollup_geo_host_monthly``, the days of partial months from the host's own lines."""
+    monthly = _MONTHLY.get(_OL.name)
+    whole = _whole_months(f) if monthly is not None else None
+    periods = [f]
+    parts = []
+    if monthly is not None and whole is not None:
+        first, stop = whole
+        where = [monthly.c.host_key == host_id, *_platform_where(f)(monthly)]
+        where += [*([monthly.c.day >= first] if first else []), *([monthly.c.day < stop] if stop else [])]
+        parts.append(
+            _frame(
+                conn,
+                select(
+                    monthly.c.province,
+                    func.sum(monthly.c.gmv_fen).label("gmv"),
+                    func.sum(monthly.c.orders).label("orders"),
+                )
+                .where(*where)
+                .group_by(monthly.c.province),
+            )
+        )
+        periods = []  # the partial months' days before and after the whole months
+        if first is not None and f.start is not None and f.start < first:
+            periods.append(Filters(f.start, first - dt.timedelta(days=1), f.platform))
+        if stop is not None and f.end is not None and stop <= f.end:
+            periods.append(Filters(stop, f.end, f.platform))
+    cols = [_OL.c.platform_id, _OL.c.province, _OL.c.order_id, _OL.c.amount_fen]
+    for period in periods:
+        lines = _host_orders(conn, host_id, period, cols)
+        if lines.height:
+            parts.append(
+                lines.group_by(pl.col("province").fill_null("")).agg(
+                    pl.col("amount_fen").sum().alias("gmv"),
+                    pl.struct("platform_id", "order_id").n_unique().alias("orders"),  # an order per platform
+                )
+            )
+    parts = [p.select("province", pl.col("gmv", "orders").cast(pl.Int64)) for p in parts if p.height]
+    if not parts:
+        return pl.DataFrame({"province": []})
+    return pl.concat(parts).group_by("province").agg(pl.col("gmv").sum(), pl.col("orders").sum())
+
+
 def buyer_provinces(
     engine: Engine, scope: Scope, level: Level = "overview", key: str | None = None, filters: Filters | None = None
 ) -> pl.DataFrame:
@@ -794,10 +840,7 @@ def buyer_provinces(
         if level != "overview" and not _allowed(conn, v, level, key):
             return pl.DataFrame({"province": []})
         if level == "host":
-            lines = _host_orders(conn, key or "", f, [_OL.c.province, _OL.c.order_id, _OL.c.amount_fen])
-            out = lines.group_by(pl.col("province").fill_null("")).agg(
-                pl.col("amount_fen").sum().alias("gmv"), pl.col("order_id").n_unique().cast(pl.Int64).alias("orders")
-            )
+            out = _host_provinces(conn, key or "", f)
         else:
             geo = _geo_table(f)
             where = _rollup_where(geo, conn, v, level, key, f, host_column=False)

@@ -18,6 +18,7 @@ from livecommerce.warehouse.tables import (
     Product,
     RollupDaily,
     RollupGeo,
+    RollupGeoHostMonthly,
     RollupGeoTotal,
     RollupMonthly,
     RollupPlatformDaily,
@@ -37,6 +38,7 @@ ROLLUPS = (
     RollupPlatformDaily,
     RollupProductDaily,
     RollupGeo,
+    RollupGeoHostMonthly,
     RollupGeoTotal,
     RollupRefund,
     RollupRefundProduct,
@@ -339,7 +341,7 @@ def test_a_long_span_aggregated_a_quarter_at_a_time_equals_one_pass(warehouse, m
         refresh(conn, span)
     one_pass = everything()
     filled = [t for t, rows in zip(ROLLUPS, one_pass, strict=True) if rows]
-    assert {RollupDaily, RollupPlatformDaily, RollupProductDaily, RollupRefund} <= set(filled)
+    assert {RollupDaily, RollupPlatformDaily, RollupProductDaily, RollupRefund, RollupGeoHostMonthly} <= set(filled)
     with engine.begin() as conn:
         for t in ROLLUPS:
             conn.execute(t.__table__.delete())

@@ -45,6 +45,7 @@ from livecommerce.warehouse.tables import (
     OrderLine,
     RollupDaily,
     RollupGeo,
+    RollupGeoHostMonthly,
     RollupGeoTotal,
     RollupMonthly,
     RollupPlatformDaily,
@@ -72,6 +73,7 @@ _RM = RollupMonthly.__table__
 _RSM = RollupSessionMonthly.__table__
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__
+_RGHM = RollupGeoHostMonthly.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__
 _RRT = RollupRefundTotal.__table__
@@ -269,6 +271,7 @@ def _aggregated(
                 (_RG, _geo_rows(lines, platform)),
                 (_RR, refunds),
                 (_RRP, _refund_product_rows(refunds, platform)),
+                (_RGHM, _host_geo_rows(lines, platform)),
             ],
         )
         del lines
@@ -412,6 +415,21 @@ def _geo_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
     return _cast(out, _RG, platform)
 
 
+def _host_geo_rows(lines: pl.DataFrame, platform: str) -> pl.DataFrame:
+    """Per (month, host, province) of the lines credited to a host: GMV, distinct orders, refunds and
+    refunded lines (a span's part of a month; the parts of a month add up: an order is paid at once)."""
+    lines = lines.filter(pl.col("host_key") != "")
+    if lines.is_empty():
+        return _typed([], _RGHM, platform)
+    out = lines.group_by(pl.col("day").dt.month_start(), "host_key", "province").agg(
+        pl.col("amount_fen").sum().alias("gmv_fen"),
+        pl.col("order_id").n_unique().alias("orders"),
+        pl.col("refund_fen").sum().alias("refund_fen"),
+        (pl.col("refund_fen") > 0).sum().alias("refunded_lines"),
+    )
+    return _cast(out, _RGHM, platform)
+
+
 def _transit_days(conn: Connection) -> ColumnElement[int]:
     shipped, refunded = _OL.c.shipped_at_utc, _OL.c.refunded_at_utc
     if conn.dialect.name == "sqlite":
@@ -537,18 +555,22 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
     fresh: dict[str, list[pl.DataFrame]] = {source.name: [] for source, _ in _TOTALS}
     refreshed: dict[str, tuple[dt.date, dt.date]] = {}
     for platform, (first, last) in sorted(platform_days.items()):
-        first_day = first.astimezone(_TZ).date()
-        last_day = last.astimezone(_TZ).date()
+        # whole local months: the monthly rollups are summed from the days (or lines) of each month
+        first_day, last_day = _month_bounds(first.astimezone(_TZ).date(), last.astimezone(_TZ).date())
         refreshed[platform] = (first_day, last_day)
         start, end = _utc_bounds(first_day, last_day)
         # a rollup with no row at all in the span (a first load) has nothing stale to look for
-        tables = (_RD, _RP, _RPD, _RG, _RR, _RRP)
+        tables = (_RD, _RP, _RPD, _RG, _RR, _RRP, _RGHM)
         stored = {t.name for t in tables if _any_row(conn, t, platform, first_day, last_day)}
+        host_geo: list[pl.DataFrame] = []  # per span; a month may straddle two spans
         with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
                 for table, rows in tables:
+                    if table is _RGHM:
+                        host_geo.append(rows)
+                        continue
                     if table.name not in stored:
                         stays = _typed_keys([], table, _day_key(table), platform)
                     else:
@@ -562,6 +584,13 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
             result = result + upsert(conn, _RS, sessions.to_dicts())
         for monthly in (_RM, _RSM):
             result = result + _months(conn, monthly, platform, first_day, last_day)
+        rows = _summed(pl.concat(host_geo), _RGHM, platform) if host_geo else _typed([], _RGHM, platform)
+        if _RGHM.name in stored:
+            stays = _stale_deleted(conn, _RGHM, platform, first_day, last_day, rows)
+        else:
+            stays = _typed_keys([], _RGHM, _day_key(_RGHM), platform)
+        if not rows.is_empty():
+            result = result + upsert(conn, _RGHM, rows, stored=stays)
     for source, target in _TOTALS:
         result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result

@@ -633,6 +633,20 @@ class RollupGeo(_GeoSales, Base):
     province: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class RollupGeoHostMonthly(_GeoSales, Base):
+    """Sales per local month (``day``: its first day), platform, host and buyer province (``''`` when
+    unknown), of the lines credited to a host. A host's map over whole months reads it; the days of a
+    period's partial months come from the host's own lines. Kept by the same refresh, which
+    recomputes whole months."""
+
+    __tablename__ = "rollup_geo_host_monthly"
+    __table_args__ = (Index(None, "host_key", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    province: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class RollupGeoTotal(_GeoSales, Base):
     """``rollup_geo`` summed over platforms: sales per local day, product and buyer province.
 
