@@ -181,19 +181,33 @@ class DemandModel:
 
     # -- lookups -----------------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _host_rows(self) -> dict[str, dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for row in self.hosts.iter_rows(named=True):
+            rows.setdefault(row["host_id"], row)  # the first, as a filter would return
+        return rows
+
+    @functools.cached_property
+    def _product_rows(self) -> dict[str, dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for row in self.products.iter_rows(named=True):
+            rows.setdefault(row["product_id"], row)
+        return rows
+
     def host_row(self, host_id: str) -> dict[str, Any]:
         """Return the host's dimension row (``host_id, county_id, platform_id, name``); PlanError when unknown."""
-        row = self.hosts.filter(pl.col("host_id") == host_id)
-        if row.is_empty():
+        row = self._host_rows.get(host_id)
+        if row is None:
             raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
-        return row.row(0, named=True)
+        return dict(row)
 
     def product_row(self, product_id: str) -> dict[str, Any]:
         """Return the product's dimension row; PlanError when unknown."""
-        row = self.products.filter(pl.col("product_id") == product_id)
-        if row.is_empty():
+        row = self._product_rows.get(product_id)
+        if row is None:
             raise PlanError(f"unknown product {product_id!r} / 未知商品 {product_id!r}")
-        return row.row(0, named=True)
+        return dict(row)
 
     def based_on_county(self, host_id: str) -> bool:
         """True when the host has fewer than :data:`MIN_OWN_SESSIONS` sessions: its plan rests on county data."""
@@ -293,7 +307,7 @@ class DemandModel:
         if n == 0:
             return np.zeros(0), np.zeros(0)
         day, hour = start_local.date(), start_local.hour
-        slot = int(slot_of_hour(np.array([hour]))[0])
+        slot = int(slot_of_hour(hour))  # one hour: the scalar path
         host, own = self.host_effect(host_id, day)
         base = host + self.slot_effect(host_id, slot, day.weekday(), hour) + sum(self.flag_effect(day).values())
         if explain_minutes is None:
@@ -838,7 +852,39 @@ def candidates(
                 )
     if not rows:
         return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
-    return pl.DataFrame(rows, infer_schema_length=None)
+    columns = {
+        name: _list_series(name, [r[name] for r in rows], dtype)
+        if isinstance(dtype, pl.List)
+        else pl.Series(name, [r[name] for r in rows], dtype=dtype)
+        for name, dtype in _CANDIDATE_SCHEMA.items()
+    }
+    return pl.DataFrame(columns)
+
+
+def _list_series(name: str, values: list[list[Any]], dtype: pl.List) -> pl.Series:
+    """A list column built from flat values and offsets (polars builds a series per inner list otherwise)."""
+    import pyarrow as pa
+
+    offsets = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int32)
+    flat = pl.Series([x for v in values for x in v], dtype=dtype.inner).to_arrow()
+    return pl.Series(name, pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets), flat))).cast(dtype)
+
+
+_CANDIDATE_SCHEMA = {
+    "host_id": pl.String,
+    "county_id": pl.String,
+    "day": pl.Date,
+    "slot": pl.Int64,
+    "start_local": pl.Datetime("us"),
+    "end_local": pl.Datetime("us"),
+    "minutes": pl.Float64,
+    "products": pl.List(pl.String),
+    "prices_fen": pl.List(pl.Int64),
+    "expected_units": pl.List(pl.Float64),
+    "expected_gmv_fen": pl.Float64,
+    "expected_profit_fen": pl.Float64,
+    "score": pl.Float64,
+}
 
 
 def schedule(

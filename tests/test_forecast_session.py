@@ -140,3 +140,11 @@ def test_canonical_sessions_of_the_sample_match_the_truth() -> None:
     logged = j.filter(pl.col("explain_minutes").is_not_null())
     assert logged.height > 0 and ((logged["explain_minutes"] - logged["explain_minutes_truth"]).abs() <= 1).all()
     assert (j["ds"].dt.date() == j["day_local"].str.to_date()).all()
+
+
+def test_slot_of_one_hour_is_the_slot_of_the_array() -> None:
+    from livecommerce.forecast.session import slot_of_hour
+
+    hours = np.arange(24)
+    assert [int(slot_of_hour(h)) for h in hours] == slot_of_hour(hours).tolist()
+    assert [int(slot_of_hour(int(h))) for h in hours] == slot_of_hour(hours).tolist()

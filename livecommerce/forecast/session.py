@@ -43,6 +43,9 @@ _LISTED_FIT_MIN = 7
 
 def slot_of_hour(hour: np.ndarray) -> np.ndarray:
     """Return the slot index (see :data:`SLOTS`) of local start hours."""
+    if np.ndim(hour) == 0:  # one hour (the planner asks per session): plain comparisons
+        h = int(hour)
+        return np.asarray(0 if 5 <= h < 12 else 1 if 12 <= h < 18 else 2 if 18 <= h < 22 else 3)
     hour = np.asarray(hour)
     return np.select([(hour >= 5) & (hour < 12), (hour >= 12) & (hour < 18), (hour >= 18) & (hour < 22)], [0, 1, 2], 3)
 
