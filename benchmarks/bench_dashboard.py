@@ -83,7 +83,7 @@ def world(scale: str, data_dir: Path) -> str:
     from livecommerce import planner
     from livecommerce.forecast import store
     from livecommerce.simulate import generate
-    from livecommerce.warehouse import connect, init
+    from livecommerce.warehouse import connect, init, rollup_statistics_refreshed
     from tests.conftest import _sessions_seeded
 
     db = data_dir / f"dashboard-{scale}.db"
@@ -95,6 +95,8 @@ def world(scale: str, data_dir: Path) -> str:
             store.run_from_warehouse(engine, 28, windows=3)
         if not _planner_stored(engine):
             planner.store_demand_model(engine)
+        with engine.begin() as conn:  # what today's ETL does after a load
+            rollup_statistics_refreshed(conn)
         engine.dispose()
         return url
     folder = data_dir / f"world-{scale}"

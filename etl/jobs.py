@@ -53,7 +53,7 @@ from etl.sessions import SESSION_KINDS, FileRefused, sessions_loaded
 from etl.validate import Prepared, Reject, prepared_batches
 from livecommerce.pipeline import read_ahead
 from livecommerce.schemas import C
-from livecommerce.warehouse import statistics_refreshed
+from livecommerce.warehouse import rollup_statistics_refreshed, statistics_refreshed
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
 from livecommerce.warehouse.upsert import UpsertResult
 
@@ -424,6 +424,8 @@ def _load_one(
             if totals.written >= ANALYZE_AFTER_ROWS:  # the planner must know the new size first
                 statistics_refreshed(conn)
             refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v})
+            if conn.dialect.name == "sqlite" or totals.written >= ANALYZE_AFTER_ROWS:
+                rollup_statistics_refreshed(conn)  # cheap on SQLite; PostgreSQL's autovacuum does small loads
             counts = {
                 "rows_read": report.rows_read,
                 "inserted": report.inserted,

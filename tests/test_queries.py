@@ -376,3 +376,19 @@ def test_one_products_history_is_its_rows_of_everyones(sample_world) -> None:  #
         assert mine.equals(everyone.filter(pl.col("unique_id") == product)), product
     county = q.demand_history(engine, county_ids=["lixian"])
     assert county.height and county.equals(everyone.filter(pl.col("unique_id").is_in(county["unique_id"].to_list())))
+
+
+def test_a_load_leaves_statistics_for_the_rollups(sample_world) -> None:  # type: ignore[no-untyped-def]
+    """The ETL ANALYZEs the rollups (sampled on SQLite): the planner then reads a county's sessions
+    through the (host, day) index, not through the platform's primary key."""
+    with sample_world.engine.connect() as conn:
+        analysed = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+        assert {"rollup_session", "rollup_daily", "rollup_monthly", "rollup_geo_host_monthly"} <= analysed
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT sum(views) FROM rollup_session WHERE host_id IN ('H0001', 'H0002') "
+                "AND day >= '2024-10-01' AND day <= '2024-10-30' AND platform_id = 'douyin'"
+            )
+        )
+    assert "ix_rollup_session_host_id_day" in plan, plan

@@ -31,6 +31,7 @@ __all__ = [
     "init",
     "masked_url",
     "metadata",
+    "rollup_statistics_refreshed",
     "statistics_refreshed",
     "table_counts",
     "tables",
@@ -87,6 +88,21 @@ def statistics_refreshed(conn: Connection, tables: Sequence[str] = REFRESH_READS
     for name in tables:
         conn.exec_driver_sql(f"ANALYZE {preparer.quote(name)}")
     return list(tables)
+
+
+def rollup_statistics_refreshed(conn: Connection) -> list[str]:
+    """``ANALYZE`` the rollup tables inside the caller's transaction and return their names; on SQLite
+    each index is sampled (``PRAGMA analysis_limit``), which costs milliseconds. Without statistics
+    SQLite reads a county's month of sessions through the platform's primary key (every session of
+    the platform) instead of the (host, day) index: 31 ms instead of 13 on the large world."""
+    present = set(inspect(conn).get_table_names())
+    names = [t.name for t in metadata.sorted_tables if t.name.startswith("rollup_") and t.name in present]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit=400")
+    preparer = conn.dialect.identifier_preparer
+    for name in names:
+        conn.exec_driver_sql(f"ANALYZE {preparer.quote(name)}")
+    return names
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
