@@ -692,6 +692,8 @@ ROW_SECURITY_TABLES: dict[str, str] = {
     "rollup_monthly": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",
     "rollup_session_monthly": _host_visible("host_id"),
     "rollup_geo_host_monthly": _host_visible("host_key"),
+    "rollup_geo_monthly": _product_visible("product_key"),
+    "rollup_refund_product_monthly": _product_visible("product_key"),
     "rollup_geo": _product_visible("product_key"),
     "rollup_geo_total": _product_visible("product_key"),
     "rollup_refund": f"{_host_visible('host_key')} OR {_product_visible('product_key')}",

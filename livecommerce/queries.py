@@ -39,12 +39,14 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupGeoHostMonthly,
+    RollupGeoMonthly,
     RollupGeoTotal,
     RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundProductMonthly,
     RollupRefundTotal,
     RollupSession,
     RollupSessionMonthly,
@@ -83,7 +85,13 @@ _RS = RollupSession.__table__
 _RM = RollupMonthly.__table__  # rollup_daily summed per month
 _RSM = RollupSessionMonthly.__table__  # rollup_session summed per month and host
 _RGHM = RollupGeoHostMonthly.__table__  # a host's lines per month and province
-_MONTHLY = {_RD.name: _RM, _RS.name: _RSM, "order_line": _RGHM}
+_MONTHLY = {
+    _RD.name: _RM,
+    _RS.name: _RSM,
+    "order_line": _RGHM,
+    "rollup_geo": RollupGeoMonthly.__table__,
+    "rollup_refund_product": RollupRefundProductMonthly.__table__,
+}
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__  # rollup_geo summed over platforms
 _RR = RollupRefund.__table__
@@ -766,6 +774,20 @@ def _rollup_where(
     return where
 
 
+def _rollup_conditions(
+    conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, host_column: bool
+) -> Where:
+    """:func:`_rollup_where` without the period, for any table of the same keys (daily or monthly)."""
+    products = _county_products(conn, key or "") if level == "county" else None
+    anytime = Filters(platform=f.platform)
+
+    def where(t: Table) -> list[ColumnElement[bool]]:
+        conds = _rollup_where(t, conn, v, level if level != "county" else "overview", key, anytime, host_column)
+        return [*conds, t.c.product_key.in_(products)] if products is not None else conds
+
+    return where
+
+
 def _geo_table(f: Filters) -> Table:
     """The geo rollup to read: per platform when one is chosen, else summed over platforms (fewer rows,
     and their number for a period stops growing once every province buys every day)."""
@@ -842,13 +864,17 @@ def buyer_provinces(
         if level == "host":
             out = _host_provinces(conn, key or "", f)
         else:
-            geo = _geo_table(f)
-            where = _rollup_where(geo, conn, v, level, key, f, host_column=False)
+            src = _tiled(
+                _geo_table(f),
+                f,
+                lambda t: [t.c.province, t.c.gmv_fen, t.c.orders],
+                _rollup_conditions(conn, v, level, key, f, host_column=False),
+            )
             out = _frame(
                 conn,
-                select(geo.c.province, func.sum(geo.c.gmv_fen).label("gmv"), func.sum(geo.c.orders).label("orders"))
-                .where(*where)
-                .group_by(geo.c.province),
+                select(
+                    src.c.province, func.sum(src.c.gmv_fen).label("gmv"), func.sum(src.c.orders).label("orders")
+                ).group_by(src.c.province),
             )
     if out.is_empty():
         return pl.DataFrame({"province": []})
@@ -885,18 +911,20 @@ def refunds(
                     pl.col("amount_fen").sum().alias("gmv_fen"),
                 )
             else:
-                geo = _geo_table(f)
-                where = _rollup_where(geo, conn, v, level, key, f, host_column=False)
+                src = _tiled(
+                    _geo_table(f),
+                    f,
+                    lambda t: [t.c.province, t.c.refund_fen, t.c.refunded_lines, t.c.gmv_fen],
+                    _rollup_conditions(conn, v, level, key, f, host_column=False),
+                )
                 out = _frame(
                     conn,
                     select(
-                        geo.c.province,
-                        func.sum(geo.c.refund_fen).label("refund_fen"),
-                        func.sum(geo.c.refunded_lines).label("refunded_lines"),
-                        func.sum(geo.c.gmv_fen).label("gmv_fen"),
-                    )
-                    .where(*where)
-                    .group_by(geo.c.province),
+                        src.c.province,
+                        func.sum(src.c.refund_fen).label("refund_fen"),
+                        func.sum(src.c.refunded_lines).label("refunded_lines"),
+                        func.sum(src.c.gmv_fen).label("gmv_fen"),
+                    ).group_by(src.c.province),
                 )
             out = out.with_columns(pl.when(pl.col("province") == "").then(pl.lit("未知")).otherwise(pl.col("province")))
         else:
@@ -905,17 +933,20 @@ def refunds(
             # filter reasons and products read it summed over platforms and days in transit too
             whole = level in ("county", "product") or (level == "overview" and v.everything)
             table = _RR if not whole else _RRT if not f.platform and by != "days_in_transit" else _RRP
-            column = table.c[{"product": "product_key", "reason": "reason", "days_in_transit": "transit_days"}[by]]
-            where = _rollup_where(table, conn, v, level, key, f, host_column=table is _RR)
+            name = {"product": "product_key", "reason": "reason", "days_in_transit": "transit_days"}[by]
+            src = _tiled(
+                table,
+                f,
+                lambda t: [t.c[name], t.c.refund_fen, t.c.refunded_lines],
+                _rollup_conditions(conn, v, level, key, f, host_column=table is _RR),
+            )
             out = _frame(
                 conn,
                 select(
-                    column.label(by),
-                    func.sum(table.c.refund_fen).label("refund_fen"),
-                    func.sum(table.c.refunded_lines).label("refunded_lines"),
-                )
-                .where(*where)
-                .group_by(column),
+                    src.c[name].label(by),
+                    func.sum(src.c.refund_fen).label("refund_fen"),
+                    func.sum(src.c.refunded_lines).label("refunded_lines"),
+                ).group_by(src.c[name]),
             )
             if by == "product" and out.height:
                 dwhere = [_daily_scope(v), _RD.c.product_key.in_(out[by].to_list()), *_period(_RD.c.day, f)]

@@ -256,6 +256,10 @@ def _answers(engine, periods, host: str, county: str) -> list[pl.DataFrame]:  # 
             q.top_products(engine, ALL, f, level="host", key=host),
             q.funnel(engine, ALL, "county", county, f),
             q.buyer_provinces(engine, ALL, "host", host, f),
+            q.buyer_provinces(engine, ALL, "county", county, f),
+            q.refunds(engine, ALL, "reason", "county", county, f),
+            q.refunds(engine, ALL, "province", "county", county, f),
+            q.refunds(engine, ALL, "days_in_transit", filters=f),
         ]
     return out
 
@@ -278,13 +282,14 @@ def _tiles_agree(engine, periods, host: str, county: str, monkeypatch) -> None: 
         tiled = _answers(engine, periods, host, county)
     finally:
         stop()
-    for table in ("rollup_monthly", "rollup_session_monthly", "rollup_geo_host_monthly"):
+    monthly = ("rollup_monthly", "rollup_session_monthly", "rollup_geo_host_monthly", "rollup_geo_monthly")
+    for table in (*monthly, "rollup_refund_product_monthly"):
         assert any(table in s for s in seen), table
     monkeypatch.setattr(q, "_MONTHLY", {})  # every period from the daily rollups only
     daily = _answers(engine, periods, host, county)
     assert any(frame.height for frame in daily)
     for i, (a, b) in enumerate(zip(tiled, daily, strict=True)):
-        assert a.equals(b), (i // 9, i % 9, periods[i // 9])
+        assert a.equals(b), (i // 13, i % 13, periods[i // 13])
 
 
 def test_whole_months_read_the_monthly_rollups_and_answer_the_same(sample_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -298,6 +303,7 @@ def test_whole_months_read_the_monthly_rollups_and_answer_the_same(sample_world,
     third = (second + dt.timedelta(days=32)).replace(day=1)
     periods = [
         q.Filters(),
+        q.Filters(platform="douyin"),
         q.Filters(start=first + dt.timedelta(days=9)),
         q.Filters(end=last - dt.timedelta(days=17)),
         q.Filters(second, third - dt.timedelta(days=1)),  # exactly one month
@@ -335,6 +341,7 @@ def test_monthly_tiles_on_both_databases(warehouse, monkeypatch) -> None:  # typ
         refresh(conn, {"douyin": (_t(0), later[-1] + dt.timedelta(hours=2))})
     periods = [
         q.Filters(),
+        q.Filters(platform="douyin"),
         q.Filters(start=dt.date(2025, 10, 2)),
         q.Filters(end=dt.date(2025, 11, 30)),
         q.Filters(dt.date(2025, 11, 1), dt.date(2025, 11, 30)),

@@ -46,12 +46,14 @@ from livecommerce.warehouse.tables import (
     RollupDaily,
     RollupGeo,
     RollupGeoHostMonthly,
+    RollupGeoMonthly,
     RollupGeoTotal,
     RollupMonthly,
     RollupPlatformDaily,
     RollupProductDaily,
     RollupRefund,
     RollupRefundProduct,
+    RollupRefundProductMonthly,
     RollupRefundTotal,
     RollupSession,
     RollupSessionMonthly,
@@ -74,11 +76,15 @@ _RSM = RollupSessionMonthly.__table__
 _RG = RollupGeo.__table__
 _RGT = RollupGeoTotal.__table__
 _RGHM = RollupGeoHostMonthly.__table__
+_RGM = RollupGeoMonthly.__table__
+_RRPM = RollupRefundProductMonthly.__table__
 _RR = RollupRefund.__table__
 _RRP = RollupRefundProduct.__table__
 _RRT = RollupRefundTotal.__table__
 #: (per-platform rollup, its sum over platforms): the sums are rebuilt after every platform's refresh
 _TOTALS = ((_RG, _RGT), (_RRP, _RRT))
+#: each monthly rollup summed in the database from its daily one (rollup_session_monthly counts too)
+_MONTHLY_OF = {"rollup_monthly": _RD, "rollup_geo_monthly": _RG, "rollup_refund_product_monthly": _RRP}
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
@@ -582,7 +588,7 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
-        for monthly in (_RM, _RSM):
+        for monthly in (_RM, _RSM, _RGM, _RRPM):
             result = result + _months(conn, monthly, platform, first_day, last_day)
         rows = _summed(pl.concat(host_geo), _RGHM, platform) if host_geo else _typed([], _RGHM, platform)
         if _RGHM.name in stored:
@@ -610,13 +616,14 @@ def _month_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.date, dt.da
 
 
 def _months(conn: Connection, target: Any, platform: str, first_day: dt.date, last_day: dt.date) -> UpsertResult:
-    """Rebuild ``target`` (``rollup_monthly`` or ``rollup_session_monthly``) for ``platform`` and every
-    month from ``first_day``'s to ``last_day``'s, summed in the database from the daily rollup (a
-    month's rows are few: one per host and product); return the upsert counts."""
+    """Rebuild the monthly rollup ``target`` (one of ``_MONTHLY_OF``, or ``rollup_session_monthly``) for
+    ``platform`` and every month from ``first_day``'s to ``last_day``'s, summed in the database from the
+    daily rollup (a month's rows are few: one per host and product); return the upsert counts."""
     a, b = _month_bounds(first_day, last_day)
-    if target is _RM:
-        source, keys = _RD, [_RD.c.host_key, _RD.c.product_key]
-        measures = [cast(func.sum(_RD.c[m]), BigInteger).label(m) for m in _measures(_RM)]
+    if target.name in _MONTHLY_OF:
+        source = _MONTHLY_OF[target.name]
+        keys = [source.c[k] for k in _day_key(target) if k != "day"]
+        measures = [cast(func.sum(source.c[m]), BigInteger).label(m) for m in _measures(target)]
     else:
         source, keys = _RS, [func.coalesce(_RS.c.host_id, "").label("host_id")]
         effective = func.sum(case((_RS.c.live_minutes >= 30, 1), else_=0))

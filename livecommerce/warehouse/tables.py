@@ -706,6 +706,31 @@ class RollupRefundProduct(_Refunds, Base):
     transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class RollupGeoMonthly(_GeoSales, Base):
+    """``rollup_geo`` summed per local month (``day``: its first day): a platform's provinces over
+    whole months. Kept by the same refresh."""
+
+    __tablename__ = "rollup_geo_monthly"
+    __table_args__ = (Index(None, "product_key", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    province: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class RollupRefundProductMonthly(_Refunds, Base):
+    """``rollup_refund_product`` summed per local month (``day``: its first day): a platform's refunds
+    by product, reason and days in transit over whole months. Kept by the same refresh."""
+
+    __tablename__ = "rollup_refund_product_monthly"
+    __table_args__ = (Index(None, "product_key", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(256), primary_key=True)
+    transit_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class RollupRefundTotal(_Refunds, Base):
     """``rollup_refund_product`` summed over platforms and days in transit: refunds per local day,
     product and reason. What refunds by reason or by product read when no platform is chosen: at most
