@@ -83,8 +83,14 @@ _RRP = RollupRefundProduct.__table__
 _RRT = RollupRefundTotal.__table__
 #: (per-platform rollup, its sum over platforms): the sums are rebuilt after every platform's refresh
 _TOTALS = ((_RG, _RGT), (_RRP, _RRT))
-#: each monthly rollup summed in the database from its daily one (rollup_session_monthly counts too)
-_MONTHLY_OF = {"rollup_monthly": _RD, "rollup_geo_monthly": _RG, "rollup_refund_product_monthly": _RRP}
+#: the monthly rollup summed in polars from each day rollup's rows of the refreshed months (the host
+#: geo rows arrive per month already; rollup_session_monthly is counted in the database)
+_MONTHLY_OF = {
+    "rollup_daily": _RM,
+    "rollup_geo": _RGM,
+    "rollup_refund_product": _RRPM,
+    "rollup_geo_host_monthly": _RGHM,
+}
 _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
@@ -566,16 +572,19 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         refreshed[platform] = (first_day, last_day)
         start, end = _utc_bounds(first_day, last_day)
         # a rollup with no row at all in the span (a first load) has nothing stale to look for
-        tables = (_RD, _RP, _RPD, _RG, _RR, _RRP, _RGHM)
+        tables = (_RD, _RP, _RPD, _RG, _RR, _RRP)
         stored = {t.name for t in tables if _any_row(conn, t, platform, first_day, last_day)}
-        host_geo: list[pl.DataFrame] = []  # per span; a month may straddle two spans
+        # the day rows just written (the whole months' rows: the window is whole months), summed to
+        # the monthly rollups in polars; a month may straddle two spans
+        days: dict[str, list[pl.DataFrame]] = {name: [] for name in _MONTHLY_OF}
         with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
                 for table, rows in tables:
+                    if table.name in days:
+                        days[table.name].append(rows)
                     if table is _RGHM:
-                        host_geo.append(rows)
                         continue
                     if table.name not in stored:
                         stays = _typed_keys([], table, _day_key(table), platform)
@@ -588,15 +597,17 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         sessions = _session_rows(conn, platform, start, end)
         if not sessions.is_empty():
             result = result + upsert(conn, _RS, sessions.to_dicts())
-        for monthly in (_RM, _RSM, _RGM, _RRPM):
-            result = result + _months(conn, monthly, platform, first_day, last_day)
-        rows = _summed(pl.concat(host_geo), _RGHM, platform) if host_geo else _typed([], _RGHM, platform)
-        if _RGHM.name in stored:
-            stays = _stale_deleted(conn, _RGHM, platform, first_day, last_day, rows)
-        else:
-            stays = _typed_keys([], _RGHM, _day_key(_RGHM), platform)
-        if not rows.is_empty():
-            result = result + upsert(conn, _RGHM, rows, stored=stays)
+        result = result + _session_months(conn, platform, first_day, last_day)
+        for name, parts in days.items():
+            target = _MONTHLY_OF[name]
+            monthly = pl.concat(parts).with_columns(pl.col("day").dt.month_start()) if parts else pl.DataFrame()
+            rows = _summed(monthly, target, platform)
+            if _any_row(conn, target, platform, first_day, last_day):
+                stays = _stale_deleted(conn, target, platform, first_day, last_day, rows)
+            else:
+                stays = _typed_keys([], target, _day_key(target), platform)
+            if not rows.is_empty():
+                result = result + upsert(conn, target, rows, stored=stays)
     for source, target in _TOTALS:
         result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result
@@ -615,39 +626,33 @@ def _month_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.date, dt.da
     return first_day.replace(day=1), following - dt.timedelta(days=1)
 
 
-def _months(conn: Connection, target: Any, platform: str, first_day: dt.date, last_day: dt.date) -> UpsertResult:
-    """Rebuild the monthly rollup ``target`` (one of ``_MONTHLY_OF``, or ``rollup_session_monthly``) for
-    ``platform`` and every month from ``first_day``'s to ``last_day``'s, summed in the database from the
-    daily rollup (a month's rows are few: one per host and product); return the upsert counts."""
-    a, b = _month_bounds(first_day, last_day)
-    if target.name in _MONTHLY_OF:
-        source = _MONTHLY_OF[target.name]
-        keys = [source.c[k] for k in _day_key(target) if k != "day"]
-        measures = [cast(func.sum(source.c[m]), BigInteger).label(m) for m in _measures(target)]
-    else:
-        source, keys = _RS, [func.coalesce(_RS.c.host_id, "").label("host_id")]
-        effective = func.sum(case((_RS.c.live_minutes >= 30, 1), else_=0))
-        measures = [
-            func.count().label("sessions"),
-            cast(effective, BigInteger).label("effective_sessions"),
-            *[
-                (func.max(_RS.c[m]) if m == "peak_online" else cast(func.sum(_RS.c[m]), BigInteger)).label(m)
-                for m in _measures(_RSM)
-                if m not in ("sessions", "effective_sessions")
-            ],
-        ]
-    month = month_start(conn, source.c.day)
+def _session_months(conn: Connection, platform: str, first_day: dt.date, last_day: dt.date) -> UpsertResult:
+    """Rebuild ``rollup_session_monthly`` for ``platform`` and the whole months from ``first_day`` to
+    ``last_day``, counted and summed in the database from ``rollup_session`` (a few sessions per host
+    and day); return the upsert counts."""
+    host = func.coalesce(_RS.c.host_id, "").label("host_id")
+    effective = func.sum(case((_RS.c.live_minutes >= 30, 1), else_=0))
+    measures = [
+        func.count().label("sessions"),
+        cast(effective, BigInteger).label("effective_sessions"),
+        *[
+            (func.max(_RS.c[m]) if m == "peak_online" else cast(func.sum(_RS.c[m]), BigInteger)).label(m)
+            for m in _measures(_RSM)
+            if m not in ("sessions", "effective_sessions")
+        ],
+    ]
+    month = month_start(conn, _RS.c.day)
     rows = conn.execute(
-        select(month.label("day"), *keys, *measures)
-        .where(source.c.platform_id == platform, source.c.day >= a, source.c.day <= b)
-        .group_by(month, *keys)
+        select(month.label("day"), host, *measures)
+        .where(_RS.c.platform_id == platform, _RS.c.day >= first_day, _RS.c.day <= last_day)
+        .group_by(month, host)
     ).all()
-    frame = _typed(rows, target, platform)
-    if _any_row(conn, target, platform, a, b):
-        stays = _stale_deleted(conn, target, platform, a, b, frame)
+    frame = _typed(rows, _RSM, platform)
+    if _any_row(conn, _RSM, platform, first_day, last_day):
+        stays = _stale_deleted(conn, _RSM, platform, first_day, last_day, frame)
     else:
-        stays = _typed_keys([], target, _day_key(target), platform)
-    return upsert(conn, target, frame, stored=stays) if not frame.is_empty() else UpsertResult()
+        stays = _typed_keys([], _RSM, _day_key(_RSM), platform)
+    return upsert(conn, _RSM, frame, stored=stays) if not frame.is_empty() else UpsertResult()
 
 
 def _measures(table: Any) -> list[str]:

@@ -111,7 +111,9 @@ def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str
 def session_view(data: dict[str, Any] | None, plan_id: str | None, lang: str) -> tuple[Any, ...]:
     """Return the editor of one session: start time text, product options and chosen products, item rows
     and columns (price editable, in yuan), the expected numbers and the reasons."""
-    found = next((s for s in _sessions(data) if s.plan_id == plan_id), None)
+    sessions = ((data or {}).get("plan") or {}).get("sessions") or []
+    raw = next((d for d in sessions if d.get("plan_id") == plan_id), None)  # parse the picked session only
+    found = planner.PlannedSession.from_dict(raw) if raw is not None else None
     if found is None:
         return "", [], [], [], columns(list(ITEM_COLUMNS), lang), "", []
     products = directory_products(data)
