@@ -817,12 +817,15 @@ def candidates(
     if objective not in ("gmv", "profit"):
         raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
     rows = []
+    lineups: dict[tuple[Any, dt.date], list[str]] = {}  # the same for every host of a county on a day
     for h in host_ids:
         host = model.host_row(h)
         options = model.start_options(h)
         for k in range(days):
             day = start + dt.timedelta(days=k)
-            products, _ = _lineup(model, host["county_id"], day, stock, max_products)
+            if (host["county_id"], day) not in lineups:
+                lineups[(host["county_id"], day)] = _lineup(model, host["county_id"], day, stock, max_products)[0]
+            products = lineups[(host["county_id"], day)]
             if not products:
                 continue
             prices = [int((prices_fen or {}).get(p) or model.product_row(p)["list_price_fen"]) for p in products]
@@ -885,6 +888,39 @@ _CANDIDATE_SCHEMA = {
     "expected_profit_fen": pl.Float64,
     "score": pl.Float64,
 }
+
+
+def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, int], objective: str) -> pl.DataFrame:
+    """``cands`` (scored at list prices by :func:`candidates`) scored at ``prices_fen`` instead, without
+    evaluating the model again: a price only scales a product's expected units by
+    ``(price / list price) ** elasticity`` (see :meth:`DemandModel.units`). Same rows as
+    ``candidates(..., prices_fen=prices_fen)``."""
+    factor: dict[str, float] = {}
+    new_price: dict[str, int] = {}
+    for p in {x for prods in cands["products"].to_list() for x in prods}:
+        row = model.product_row(p)
+        listed = row.get("list_price_fen")
+        new_price[p] = int(prices_fen.get(p) or listed)
+        e = model.elasticities.get(p)
+        slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
+        ratio = new_price[p] / listed if listed else 1.0
+        factor[p] = math.exp(slope * math.log(ratio))
+    cost = {p: int(model.product_row(p).get("unit_cost_fen") or 0) for p in factor}
+    units, prices, gmvs, profits = [], [], [], []
+    for prods, mu in cands.select("products", "expected_units").iter_rows():
+        scaled = [m * factor[p] for p, m in zip(prods, mu, strict=True)]
+        price = [new_price[p] for p in prods]
+        units.append(scaled)
+        prices.append(price)
+        gmvs.append(float(np.dot(scaled, price)))
+        profits.append(float(np.dot(scaled, np.subtract(price, [cost[p] for p in prods]))))
+    return cands.with_columns(
+        _list_series("prices_fen", prices, pl.List(pl.Int64)),
+        _list_series("expected_units", units, pl.List(pl.Float64)),
+        pl.Series("expected_gmv_fen", gmvs, dtype=pl.Float64),
+        pl.Series("expected_profit_fen", profits, dtype=pl.Float64),
+        pl.Series("score", gmvs if objective == "gmv" else profits, dtype=pl.Float64),
+    )
 
 
 def schedule(
@@ -1169,9 +1205,7 @@ def plan_sessions(
             reference.setdefault(p, []).append(u)
     first = _price_decisions(model, {p: float(np.mean(u)) for p, u in reference.items()}, {})
     prices = {p: round(r.price * 100) for p, r in first.items()}
-    scored = candidates(
-        model, host_ids, start, days, prices_fen=prices, stock=stock, max_products=max_products, objective=objective
-    )
+    scored = _repriced(model, base, prices, objective)
     picked = schedule(scored, quotas, busy)
     day_mean = dict(
         scored.group_by("host_id", "day")

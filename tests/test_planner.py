@@ -313,3 +313,23 @@ def test_model_survives_its_json_round_trip(model) -> None:  # type: ignore[no-u
     assert [s.as_dict() for s in a.sessions] == [s.as_dict() for s in b.sessions]
     with pytest.raises(ValueError, match="version"):
         planner.model_from_json('{"version": 99}')
+
+
+def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None:  # type: ignore[no-untyped-def]
+    """A county plan scores its candidates once at list prices and rescales them to the recommended
+    prices: the same numbers as evaluating the model again at those prices."""
+    hosts = ["A1", "A2", "A3"]
+    base = planner.candidates(model, hosts, NEXT, 7)
+    prices = {p: round(model.product_row(p)["list_price_fen"] * k) for p, k in (("a-apple", 1.2), ("a-tea", 0.85))}
+    direct = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices)
+    for objective in ("gmv", "profit"):
+        again = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices, objective=objective)
+        scaled = planner._repriced(model, base, prices, objective)
+        assert scaled.columns == again.columns and scaled.height == again.height > 0
+        exact = [c for c in again.columns if again[c].dtype not in (pl.Float64, pl.List(pl.Float64))]
+        assert scaled.select(exact).equals(again.select(exact))
+        for c in ("expected_gmv_fen", "expected_profit_fen", "score"):
+            assert np.allclose(scaled[c].to_numpy(), again[c].to_numpy(), rtol=1e-12), c
+        units = np.concatenate(scaled["expected_units"].to_list())
+        assert np.allclose(units, np.concatenate(again["expected_units"].to_list()), rtol=1e-12)
+    assert not direct["expected_units"].equals(base["expected_units"])  # the prices did move the units
