@@ -84,6 +84,15 @@ def test_cli_forecast_run_show_accuracy_on_the_sample(tmp_path) -> None:  # type
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["series"] == 1 and doc["horizon"] == 7 and doc["accuracy"]
+    # the run also stores the planner's demand model, fitted on the sample's sessions
+    from livecommerce.warehouse import connect
+    from livecommerce.warehouse.tables import PlannerModel
+
+    engine = connect(db)
+    with engine.connect() as conn:
+        stored = list(conn.execute(PlannerModel.__table__.select()).mappings())
+    engine.dispose()
+    assert [r["model_id"] for r in stored] == [doc["planner_model"]] and '"coef"' in stored[0]["payload"]
     shown = runner.invoke(main, ["--db", db, "forecast", "show", "--sku", sku, "--json"])
     rows = json.loads(shown.output)["forecast"]
     assert (
