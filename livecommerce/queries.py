@@ -20,7 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Integer, Table, case, cast, extract, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Table, and_, case, cast, extract, func, literal, or_, select, union_all
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -240,11 +240,21 @@ def _tiled(table: Table, f: Filters, columns: Callable[[Table], list[Any]], wher
         return select(*columns(table)).where(*_period(table.c.day, f), *where(table)).subquery()
     first, stop = whole
     months = [*([monthly.c.day >= first] if first else []), *([monthly.c.day < stop] if stop else [])]
-    edges = [*([table.c.day < first] if first else []), *([table.c.day >= stop] if stop else [])]
     parts = [select(*columns(monthly)).where(*months, *where(monthly))]
+    edges = [and_(*_period(table.c.day, p)) for p in _partial_months(f, first, stop)]
     if edges:
-        parts.append(select(*columns(table)).where(*_period(table.c.day, f), or_(*edges), *where(table)))
+        parts.append(select(*columns(table)).where(or_(*edges), *where(table)))
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+
+
+def _partial_months(f: Filters, first: dt.date | None, stop: dt.date | None) -> list[Filters]:
+    """The days of ``f`` before its whole months (which begin at ``first``) and after them (from ``stop``)."""
+    periods = []
+    if first is not None and f.start is not None and f.start < first:
+        periods.append(Filters(f.start, first - dt.timedelta(days=1), f.platform))
+    if stop is not None and f.end is not None and stop <= f.end:
+        periods.append(Filters(stop, f.end, f.platform))
+    return periods
 
 
 def _session_columns(bases: Sequence[str]) -> Callable[[Table], list[Any]]:
@@ -273,10 +283,6 @@ def _county_hosts(conn: Connection, county_id: str) -> set[str]:
 def _county_products(conn: Connection, county_id: str) -> set[str]:
     p = Product.__table__
     return set(conn.execute(select(p.c.product_id).where(p.c.county_id == county_id)).scalars())
-
-
-def _level_daily(conn: Connection, level: Level, key: str | None, table: Table = _RD) -> list[ColumnElement[bool]]:
-    return _level_where(conn, level, key)(table)
 
 
 def _level_where(conn: Connection, level: Level, key: str | None) -> Where:
@@ -529,7 +535,7 @@ def daily_trend(
         if level not in ("overview",) and not _allowed(conn, v, level, key):
             return pl.DataFrame({"day": []})
         table = _daily_table(v, level)
-        where = [*_period(table.c.day, f), *_level_daily(conn, level, key, table), *_table_scope(table, v)]
+        where = [*_period(table.c.day, f), *_level_where(conn, level, key)(table), *_table_scope(table, v)]
         if f.platform:
             where.append(table.c.platform_id == f.platform)
         groups = [table.c.day, table.c.platform_id] if by_platform else [table.c.day]
@@ -755,35 +761,25 @@ def _local_weekday_hour(conn: Connection) -> tuple[ColumnElement[int], ColumnEle
     return weekday, hour
 
 
-def _rollup_where(
-    table: Any, conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, host_column: bool
-) -> list[ColumnElement[bool]]:
-    """Scope, period, platform and level conditions on a rollup keyed by product (and maybe host)."""
-    where: list[ColumnElement[bool]] = [*_period(table.c.day, f)]
-    if f.platform:
-        where.append(table.c.platform_id == f.platform)
-    if not v.everything:
-        scoped = table.c.product_key.in_(v.products)
-        where.append(or_(table.c.host_key.in_(v.hosts), scoped) if host_column else scoped)
-    if level == "product":
-        where.append(table.c.product_key == key)
-    elif level == "county":
-        where.append(table.c.product_key.in_(_county_products(conn, key or "")))
-    elif level == "host":
-        where.append(table.c.host_key == key)
-    return where
-
-
 def _rollup_conditions(
     conn: Connection, v: _Visible, level: Level, key: str | None, f: Filters, host_column: bool
 ) -> Where:
-    """:func:`_rollup_where` without the period, for any table of the same keys (daily or monthly)."""
+    """Scope, platform and level conditions (no period) on a rollup keyed by product (and maybe host),
+    daily or monthly; a county's products are looked up once."""
     products = _county_products(conn, key or "") if level == "county" else None
-    anytime = Filters(platform=f.platform)
 
     def where(t: Table) -> list[ColumnElement[bool]]:
-        conds = _rollup_where(t, conn, v, level if level != "county" else "overview", key, anytime, host_column)
-        return [*conds, t.c.product_key.in_(products)] if products is not None else conds
+        conds = _platform_where(f)(t)
+        if not v.everything:
+            scoped = t.c.product_key.in_(v.products)
+            conds.append(or_(t.c.host_key.in_(v.hosts), scoped) if host_column else scoped)
+        if level == "product":
+            conds.append(t.c.product_key == key)
+        elif products is not None:
+            conds.append(t.c.product_key.in_(products))
+        elif level == "host":
+            conds.append(t.c.host_key == key)
+        return conds
 
     return where
 
@@ -830,11 +826,7 @@ def _host_provinces(conn: Connection, host_id: str, f: Filters) -> pl.DataFrame:
                 .group_by(monthly.c.province),
             )
         )
-        periods = []  # the partial months' days before and after the whole months
-        if first is not None and f.start is not None and f.start < first:
-            periods.append(Filters(f.start, first - dt.timedelta(days=1), f.platform))
-        if stop is not None and f.end is not None and stop <= f.end:
-            periods.append(Filters(stop, f.end, f.platform))
+        periods = _partial_months(f, first, stop)
     cols = [_OL.c.platform_id, _OL.c.province, _OL.c.order_id, _OL.c.amount_fen]
     for period in periods:
         lines = _host_orders(conn, host_id, period, cols)
@@ -950,7 +942,7 @@ def refunds(
             )
             if by == "product" and out.height:
                 dwhere = [_daily_scope(v), _RD.c.product_key.in_(out[by].to_list()), *_period(_RD.c.day, f)]
-                dwhere += _level_daily(conn, level, key)
+                dwhere += _level_where(conn, level, key)(_RD)
                 if f.platform:
                     dwhere.append(_RD.c.platform_id == f.platform)
                 gmv = _frame(

@@ -368,6 +368,18 @@ def _stale_deleted(
     return _typed_keys(stays, table, key, platform)
 
 
+def _replaced(
+    conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date, rows: pl.DataFrame
+) -> UpsertResult:
+    """Make ``table``'s rows of ``platform`` from ``first_day`` to ``last_day`` exactly ``rows``: the stale
+    ones deleted (none to look for when the span holds no row yet), the rest upserted; return the counts."""
+    if _any_row(conn, table, platform, first_day, last_day):
+        stays = _stale_deleted(conn, table, platform, first_day, last_day, rows)
+    else:
+        stays = _typed_keys([], table, _day_key(table), platform)
+    return upsert(conn, table, rows, stored=stays) if not rows.is_empty() else UpsertResult()
+
+
 def _any_row(conn: Connection, table: Any, platform: str, first_day: dt.date, last_day: dt.date) -> bool:
     """Return True if ``table`` holds any row of ``platform`` from ``first_day`` to ``last_day``."""
     where = _span_where(table, platform, first_day, last_day)
@@ -601,19 +613,13 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         for name, parts in days.items():
             target = _MONTHLY_OF[name]
             monthly = pl.concat(parts).with_columns(pl.col("day").dt.month_start()) if parts else pl.DataFrame()
-            rows = _summed(monthly, target, platform)
-            if _any_row(conn, target, platform, first_day, last_day):
-                stays = _stale_deleted(conn, target, platform, first_day, last_day, rows)
-            else:
-                stays = _typed_keys([], target, _day_key(target), platform)
-            if not rows.is_empty():
-                result = result + upsert(conn, target, rows, stored=stays)
+            result = result + _replaced(conn, target, platform, first_day, last_day, _summed(monthly, target, platform))
     for source, target in _TOTALS:
         result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result
 
 
-def month_start(conn: Connection, day: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
+def _month_start(conn: Connection, day: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
     """Return a SQL expression for the first day of the month of a date column."""
     if conn.dialect.name == "sqlite":
         return type_coerce(func.date(day, "start of month"), Date)
@@ -641,18 +647,13 @@ def _session_months(conn: Connection, platform: str, first_day: dt.date, last_da
             if m not in ("sessions", "effective_sessions")
         ],
     ]
-    month = month_start(conn, _RS.c.day)
+    month = _month_start(conn, _RS.c.day)
     rows = conn.execute(
         select(month.label("day"), host, *measures)
         .where(_RS.c.platform_id == platform, _RS.c.day >= first_day, _RS.c.day <= last_day)
         .group_by(month, host)
     ).all()
-    frame = _typed(rows, _RSM, platform)
-    if _any_row(conn, _RSM, platform, first_day, last_day):
-        stays = _stale_deleted(conn, _RSM, platform, first_day, last_day, frame)
-    else:
-        stays = _typed_keys([], _RSM, _day_key(_RSM), platform)
-    return upsert(conn, _RSM, frame, stored=stays) if not frame.is_empty() else UpsertResult()
+    return _replaced(conn, _RSM, platform, first_day, last_day, _typed(rows, _RSM, platform))
 
 
 def _measures(table: Any) -> list[str]:
@@ -685,11 +686,7 @@ def _totals(
     ).all()
     stored = _typed_keys([tuple(r) for r in others], target, [*key, *measures], "")
     rows = _summed(pl.concat([*(f.select(*key, *measures) for f in fresh), stored]), target, "")
-    if _any_row(conn, target, "", first_day, last_day):
-        stays = _stale_deleted(conn, target, "", first_day, last_day, rows)
-    else:
-        stays = _typed_keys([], target, key, "")
-    return upsert(conn, target, rows, stored=stays) if not rows.is_empty() else UpsertResult()
+    return _replaced(conn, target, "", first_day, last_day, rows)
 
 
 def refresh_all(conn: Connection) -> UpsertResult:
