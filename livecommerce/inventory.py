@@ -17,6 +17,7 @@ Money is in yuan (floats) at this boundary; quantities are units. See ``docs/pri
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -145,21 +146,29 @@ class DemandDistribution:
         vals = stats.nbinom.ppf(_U, r, r / (r + mean)).astype(float)
         return cls(tuple(_U.tolist()), tuple(vals.tolist()), float(mean), "negbin")
 
+    @functools.cached_property
+    def _levels(self) -> np.ndarray:
+        return np.asarray(self.levels)
+
+    @functools.cached_property
+    def _values(self) -> np.ndarray:  # the grid as an array once, not once per question
+        return np.asarray(self.values)
+
     def quantile(self, level: float) -> float:
         """Return the demand not exceeded with probability ``level``."""
-        return float(np.interp(level, self.levels, self.values))
+        return float(np.interp(level, self._levels, self._values))
 
     def cdf(self, x: float) -> float:
         """Return P(demand ≤ x)."""
-        return float(np.mean(np.asarray(self.values) <= x + 1e-9))
+        return float(np.mean(self._values <= x + 1e-9))
 
     def expected_shortage(self, stock: float) -> float:
         """Return E[(demand − stock)⁺], the units asked for but not available (loss function)."""
-        return float(np.mean(np.maximum(np.asarray(self.values) - stock, 0.0)))
+        return float(np.mean(np.maximum(self._values - stock, 0.0)))
 
     def expected_leftover(self, stock: float) -> float:
         """Return E[(stock − demand)⁺], the units left over."""
-        return float(np.mean(np.maximum(stock - np.asarray(self.values), 0.0)))
+        return float(np.mean(np.maximum(stock - self._values, 0.0)))
 
     def required_level(self, actual: float) -> float:
         """Return the lowest level whose whole-unit stock ``ceil(quantile(level))`` would have covered ``actual``.
@@ -167,14 +176,13 @@ class DemandDistribution:
         Over past forecasts these levels are the probability integral transform of the actuals:
         uniform when the forecast is calibrated; :func:`calibrated_level` corrects it when not.
         """
-        values = np.asarray(self.values)
-        idx = int(np.searchsorted(values, actual - 1.0, side="right"))
+        idx = int(np.searchsorted(self._values, actual - 1.0, side="right"))
         return float(self.levels[idx]) if idx < len(self.levels) else 1.0
 
     @property
     def grid_mean(self) -> float:
         """The mean of the quantile function (equals ``mean`` when the forecast is unbiased in shape)."""
-        return float(np.mean(self.values))
+        return float(np.mean(self._values))
 
 
 def _is_level(text: str) -> bool:

@@ -92,6 +92,7 @@ MIN_FLAG_ROWS = 20
 #: weeks of a host's recent history that set its usual number of sessions per week
 RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
+_DAY = dt.timedelta(days=1)
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -195,6 +196,19 @@ class DemandModel:
             rows.setdefault(row["product_id"], row)
         return rows
 
+    @functools.cached_property
+    def _county_products(self) -> dict[Any, list[dict[str, Any]]]:
+        rows: dict[Any, list[dict[str, Any]]] = {}
+        for row in self.products.iter_rows(named=True):
+            rows.setdefault(row["county_id"], []).append(row)
+        return rows
+
+    def county_products(self, county_id: Any) -> list[dict[str, Any]]:
+        """Return the product rows of ``county_id`` (in the dimension frame's order)."""
+        if county_id is None:  # as a filter on county_id == None finds nothing
+            return []
+        return [dict(r) for r in self._county_products.get(county_id, [])]
+
     def host_row(self, host_id: str) -> dict[str, Any]:
         """Return the host's dimension row (``host_id, county_id, platform_id, name``); PlanError when unknown."""
         row = self._host_rows.get(host_id)
@@ -271,9 +285,14 @@ class DemandModel:
     def start_options(self, host_id: str) -> list[tuple[int, int]]:
         """Return the (slot, local start minute) options for the host: its county's, else everyone's."""
         county = self.host_row(host_id)["county_id"] or ""
-        own = self.starts.filter(pl.col("county_id") == county)
-        pool = own if own.height else self.starts.filter(pl.col("county_id") == "")
-        return [(int(s), int(m)) for s, m in pool.select("slot", "start_minute").iter_rows()]
+        return list(self._starts.get(county) or self._starts.get("", []))
+
+    @functools.cached_property
+    def _starts(self) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        for c, s, m in self.starts.select("county_id", "slot", "start_minute").iter_rows():
+            out.setdefault(c, []).append((int(s), int(m)))
+        return out
 
     def sessions_per_week(self, host_id: str) -> float:
         """Return the host's usual sessions per week (recent history), or the median of its county's hosts."""
@@ -771,7 +790,7 @@ def _lineup(
     """Products of the county a session on ``day`` can carry (in supply season, sellable, with stock), best first."""
     notes: list[Reason] = []
     chosen: list[tuple[float, str]] = []
-    for p in model.products.filter(pl.col("county_id") == county_id).iter_rows(named=True):
+    for p in model.county_products(county_id):
         pid = p["product_id"]
         if not _in_season(day.month, p.get("season_start_month"), p.get("season_end_month")):
             continue
@@ -813,64 +832,105 @@ def candidates(
 
     Columns: ``host_id, county_id, day, slot, start_local, end_local, minutes, products`` (list),
     ``prices_fen`` (list), ``expected_units`` (list), ``expected_gmv_fen``, ``expected_profit_fen`` and
-    ``score`` (the GMV or the profit, by ``objective``). Prices default to the list prices."""
+    ``score`` (the GMV or the profit, by ``objective``). Prices default to the list prices.
+
+    The units are those of :meth:`DemandModel.units` for each row, computed for all rows at once: a
+    product's log demand in a session is the product's term (coefficient and price) plus the session's
+    (host and day, weekday and start hour, festival flags, explain minutes), so each term is worked out
+    once per product, host and day, or start, not once per row."""
     if objective not in ("gmv", "profit"):
         raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
-    rows = []
-    lineups: dict[tuple[Any, dt.date], list[str]] = {}  # the same for every host of a county on a day
+    lineups: dict[tuple[Any, dt.date], _Lineup] = {}  # the same for every host of a county on a day
+    flags = {d: sum(model.flag_effect(d).values()) for d in (start + dt.timedelta(days=k) for k in range(days))}
+    cols: dict[str, list[Any]] = {n: [] for n in ("host_id", "county_id", "day", "slot", "start_local", "minutes")}
+    session_terms: list[float] = []
+    picked: list[_Lineup] = []
     for h in host_ids:
-        host = model.host_row(h)
-        options = model.start_options(h)
-        for k in range(days):
-            day = start + dt.timedelta(days=k)
-            if (host["county_id"], day) not in lineups:
-                lineups[(host["county_id"], day)] = _lineup(model, host["county_id"], day, stock, max_products)[0]
-            products = lineups[(host["county_id"], day)]
-            if not products:
+        county = model.host_row(h)["county_id"]
+        options = [(slot, minute, model.duration(h, slot)) for slot, minute in model.start_options(h)]
+        start_terms: dict[tuple[int, int], float] = {}  # (weekday, hour) -> the start's log effect
+        for day in flags:
+            if (county, day) not in lineups:
+                products = _lineup(model, county, day, stock, max_products)[0]
+                lineups[(county, day)] = _Lineup.of(model, products, prices_fen)
+            lineup = lineups[(county, day)]
+            if not lineup.products:
                 continue
-            prices = [int((prices_fen or {}).get(p) or model.product_row(p)["list_price_fen"]) for p in products]
-            costs = [int(model.product_row(p).get("unit_cost_fen") or 0) for p in products]
-            for slot, minute in options:
-                begin = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
-                minutes = model.duration(h, slot)
-                mu, _ = model.units(h, begin, minutes, products, prices)
-                gmv = float(np.dot(mu, prices))
-                profit = float(np.dot(mu, np.subtract(prices, costs)))
-                rows.append(
-                    {
-                        "host_id": h,
-                        "county_id": host["county_id"],
-                        "day": day,
-                        "slot": slot,
-                        "start_local": begin,
-                        "end_local": begin + dt.timedelta(minutes=minutes),
-                        "minutes": minutes,
-                        "products": products,
-                        "prices_fen": prices,
-                        "expected_units": mu.tolist(),
-                        "expected_gmv_fen": gmv,
-                        "expected_profit_fen": profit,
-                        "score": gmv if objective == "gmv" else profit,
-                    }
-                )
-    if not rows:
+            effect = model.host_effect(h, day)[0]
+            midnight = dt.datetime.combine(day, dt.time())
+            for slot, minute, minutes in options:
+                begin = midnight + dt.timedelta(minutes=minute)
+                key = (day.weekday(), begin.hour)
+                if key not in start_terms:
+                    start_terms[key] = model.slot_effect(h, int(slot_of_hour(begin.hour)), *key)
+                explain = max(model.explain_share * minutes / len(lineup.products), 1.0)
+                session_terms.append(effect + start_terms[key] + flags[day] + math.log(explain / EXPOSURE_MINUTES))
+                picked.append(lineup)
+                for name, value in zip(cols, (h, county, day, slot, begin, minutes), strict=True):
+                    cols[name].append(value)
+    if not picked:
         return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
-    columns = {
-        name: _list_series(name, [r[name] for r in rows], dtype)
-        if isinstance(dtype, pl.List)
-        else pl.Series(name, [r[name] for r in rows], dtype=dtype)
-        for name, dtype in _CANDIDATE_SCHEMA.items()
+    sizes = np.array([len(x.products) for x in picked])
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    prices = np.concatenate([x.prices for x in picked])
+    costs = np.concatenate([x.costs for x in picked])
+    units = np.exp(np.concatenate([x.terms for x in picked]) + np.repeat(np.asarray(session_terms), sizes))
+    gmv = np.add.reduceat(units * prices, offsets[:-1])
+    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
+    ends = [b + dt.timedelta(minutes=m) for b, m in zip(cols["start_local"], cols["minutes"], strict=True)]
+    values = {
+        **cols,
+        "end_local": ends,
+        "products": (offsets, [p for x in picked for p in x.products]),
+        "prices_fen": (offsets, prices),
+        "expected_units": (offsets, units),
+        "expected_gmv_fen": gmv,
+        "expected_profit_fen": profit,
+        "score": gmv if objective == "gmv" else profit,
     }
-    return pl.DataFrame(columns)
+    return pl.DataFrame(
+        [
+            _flat_list(name, *values[name], dtype)
+            if isinstance(dtype, pl.List)
+            else pl.Series(name, values[name], dtype)
+            for name, dtype in _CANDIDATE_SCHEMA.items()
+        ]
+    )
 
 
-def _list_series(name: str, values: list[list[Any]], dtype: pl.List) -> pl.Series:
-    """A list column built from flat values and offsets (polars builds a series per inner list otherwise)."""
+@dataclass(frozen=True)
+class _Lineup:
+    """A day's line-up of a county as :func:`candidates` scores it: the products, their prices and unit
+    costs (fen) and each product's term of the log demand (its coefficient and the price's effect)."""
+
+    products: list[str]
+    prices: np.ndarray
+    costs: np.ndarray
+    terms: np.ndarray
+
+    @classmethod
+    def of(cls, model: DemandModel, products: list[str], prices_fen: Mapping[str, int] | None) -> _Lineup:
+        rows = [model.product_row(p) for p in products]
+        prices = [int((prices_fen or {}).get(p) or r["list_price_fen"]) for p, r in zip(products, rows, strict=True)]
+        terms = []
+        for p, r, price in zip(products, rows, prices, strict=True):
+            e = model.elasticities.get(p)
+            slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
+            ratio = price / r["list_price_fen"] if r.get("list_price_fen") else 1.0
+            terms.append(model.coef[f"product[{p}]"] + slope * math.log(ratio))
+        costs = [int(r.get("unit_cost_fen") or 0) for r in rows]
+        return cls(products, np.asarray(prices, dtype=np.int64), np.asarray(costs, dtype=np.int64), np.asarray(terms))
+
+
+def _flat_list(name: str, offsets: np.ndarray, flat: Any, dtype: pl.List) -> pl.Series:
+    """A list column from its values end to end and the offsets where each row's list starts (and the
+    last ends); polars builds a series per inner list otherwise."""
     import pyarrow as pa
 
-    offsets = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int32)
-    flat = pl.Series([x for v in values for x in v], dtype=dtype.inner).to_arrow()
-    return pl.Series(name, pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets), flat))).cast(dtype)
+    inner = pl.Series(flat, dtype=dtype.inner).to_arrow()
+    return pl.Series(name, pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), inner))).cast(
+        dtype
+    )
 
 
 _CANDIDATE_SCHEMA = {
@@ -897,7 +957,8 @@ def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, 
     ``candidates(..., prices_fen=prices_fen)``."""
     factor: dict[str, float] = {}
     new_price: dict[str, int] = {}
-    for p in {x for prods in cands["products"].to_list() for x in prods}:
+    cost: dict[str, int] = {}
+    for p in cands["products"].explode().unique().to_list():
         row = model.product_row(p)
         listed = row.get("list_price_fen")
         new_price[p] = int(prices_fen.get(p) or listed)
@@ -905,21 +966,23 @@ def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, 
         slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
         ratio = new_price[p] / listed if listed else 1.0
         factor[p] = math.exp(slope * math.log(ratio))
-    cost = {p: int(model.product_row(p).get("unit_cost_fen") or 0) for p in factor}
-    units, prices, gmvs, profits = [], [], [], []
-    for prods, mu in cands.select("products", "expected_units").iter_rows():
-        scaled = [m * factor[p] for p, m in zip(prods, mu, strict=True)]
-        price = [new_price[p] for p in prods]
-        units.append(scaled)
-        prices.append(price)
-        gmvs.append(float(np.dot(scaled, price)))
-        profits.append(float(np.dot(scaled, np.subtract(price, [cost[p] for p in prods]))))
+        cost[p] = int(row.get("unit_cost_fen") or 0)
+    products = cands["products"].explode()
+    offsets = np.concatenate([[0], np.cumsum(cands["products"].list.len().cast(pl.Int64).to_numpy())])
+    units = (
+        cands["expected_units"].explode().to_numpy()
+        * products.replace_strict(factor, return_dtype=pl.Float64).to_numpy()
+    )
+    prices = products.replace_strict(new_price, return_dtype=pl.Int64).to_numpy()
+    costs = products.replace_strict(cost, return_dtype=pl.Int64).to_numpy()
+    gmv = np.add.reduceat(units * prices, offsets[:-1])
+    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
     return cands.with_columns(
-        _list_series("prices_fen", prices, pl.List(pl.Int64)),
-        _list_series("expected_units", units, pl.List(pl.Float64)),
-        pl.Series("expected_gmv_fen", gmvs, dtype=pl.Float64),
-        pl.Series("expected_profit_fen", profits, dtype=pl.Float64),
-        pl.Series("score", gmvs if objective == "gmv" else profits, dtype=pl.Float64),
+        _flat_list("prices_fen", offsets, prices, pl.List(pl.Int64)),
+        _flat_list("expected_units", offsets, units, pl.List(pl.Float64)),
+        pl.Series("expected_gmv_fen", gmv, dtype=pl.Float64),
+        pl.Series("expected_profit_fen", profit, dtype=pl.Float64),
+        pl.Series("score", gmv if objective == "gmv" else profit, dtype=pl.Float64),
     )
 
 
@@ -934,9 +997,22 @@ def schedule(
     host's better start of that day aside (empty when none)."""
     if cands.is_empty():
         return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
-    taken: dict[str | None, list[tuple[dt.datetime, dt.datetime, str]]] = {}
+    # sessions taken per county and local start day; a session can only overlap one that starts within a
+    # day of its own start (longer ones, rare, sit under day None and are always checked)
+    taken: dict[tuple[str | None, dt.date | None], list[tuple[dt.datetime, dt.datetime, str]]] = {}
+
+    def take(county: str | None, a: dt.datetime, b: dt.datetime, who: str) -> None:
+        taken.setdefault((county, a.date() if b - a <= _DAY else None), []).append((a, b, who))
+
+    def overlapping(county: str | None, a: dt.datetime, b: dt.datetime) -> list[str]:
+        if b - a > _DAY:
+            near = [key for key in taken if key[0] == county]
+        else:
+            near = [(county, None)] + [(county, a.date() + dt.timedelta(days=k)) for k in (-1, 0, 1)]
+        return [o for key in near for (x, y, o) in taken.get(key, ()) if x < b and a < y]
+
     for county, a, b in busy:
-        taken.setdefault(county, []).append((a, b, ""))
+        take(county, a, b, "")
     used: dict[str, int] = {}
     days_used: set[tuple[str, dt.date]] = set()
     clashes: dict[tuple[str, dt.date], list[str]] = {}
@@ -947,14 +1023,14 @@ def schedule(
     ).iter_rows():
         if used.get(h, 0) >= quotas.get(h, 0) or (h, day) in days_used:
             continue
-        others = [o for (x, y, o) in taken.get(county, []) if x < b and a < y]
+        others = overlapping(county, a, b)
         if others:
             clashes.setdefault((h, day), []).extend(o or "?" for o in others)
             continue
         keep.append(i)
         used[h] = used.get(h, 0) + 1
         days_used.add((h, day))
-        taken.setdefault(county, []).append((a, b, h))
+        take(county, a, b, h)
     picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
     clash = [sorted(set(clashes.get((h, d), []))) for h, d in picked.select("host_id", "day").iter_rows()]
     return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))

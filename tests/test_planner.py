@@ -208,6 +208,54 @@ def test_schedule_respects_busy_time_and_quotas() -> None:
     assert planner.schedule(cands, {"x": 0, "y": 0}).is_empty()
 
 
+def _schedule_by_hand(cands: pl.DataFrame, quotas: dict, busy: list) -> set:
+    """The scheduling rule written the plain way: every taken session checked against every candidate."""
+    taken = [(c, a, b) for c, a, b in busy]
+    used: dict = {}
+    days: set = set()
+    out = set()
+    rows = sorted(cands.iter_rows(named=True), key=lambda r: (-r["score"], r["start_local"], r["host_id"]))
+    for r in rows:
+        h, c, a, b = r["host_id"], r["county_id"], r["start_local"], r["end_local"]
+        if used.get(h, 0) >= quotas.get(h, 0) or (h, r["day"]) in days:
+            continue
+        if any(tc == c and x < b and a < y for tc, x, y in taken):
+            continue
+        out.add((h, a))
+        used[h] = used.get(h, 0) + 1
+        days.add((h, r["day"]))
+        taken.append((c, a, b))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_schedule_equals_checking_every_pair(seed: int) -> None:
+    """Sessions crossing midnight, several counties and a busy session longer than a day: the schedule
+    picks what checking each candidate against every taken session picks."""
+    rng = np.random.default_rng(seed)
+    base = dt.datetime(2025, 3, 1)
+    rows = []
+    for _ in range(300):
+        a = base + dt.timedelta(minutes=int(rng.integers(0, 10 * 24 * 60 // 30)) * 30)
+        rows.append(
+            {
+                "host_id": f"h{rng.integers(0, 12)}",
+                "county_id": f"c{rng.integers(0, 2)}",
+                "day": a.date(),
+                "start_local": a,
+                "end_local": a + dt.timedelta(minutes=int(rng.integers(1, 16)) * 30),
+                "score": float(rng.random()),
+            }
+        )
+    cands = pl.DataFrame(rows)
+    quotas = {f"h{i}": int(rng.integers(0, 6)) for i in range(12)}
+    busy = [("c0", base + dt.timedelta(days=3, hours=20), base + dt.timedelta(days=5, hours=2))]
+    busy.append(("c1", base + dt.timedelta(days=1, hours=23), base + dt.timedelta(days=2, hours=1)))
+    picked = planner.schedule(cands, quotas, busy)
+    assert set(picked.select("host_id", "start_local").iter_rows()) == _schedule_by_hand(cands, quotas, busy)
+    assert picked.height > 10
+
+
 def test_adjusting_moves_the_numbers_without_refitting(model) -> None:  # type: ignore[no-untyped-def]
     plan = planner.plan_sessions(model, ["A1", "A2"], NEXT, 7, sessions_per_week=2)
     s = plan.sessions[0]
@@ -313,6 +361,30 @@ def test_model_survives_its_json_round_trip(model) -> None:  # type: ignore[no-u
     assert [s.as_dict() for s in a.sessions] == [s.as_dict() for s in b.sessions]
     with pytest.raises(ValueError, match="version"):
         planner.model_from_json('{"version": 99}')
+
+
+def test_candidates_are_the_models_units_of_each_session(model) -> None:  # type: ignore[no-untyped-def]
+    """Candidates are scored for all rows at once; each row's units, GMV and profit are what
+    ``DemandModel.units`` gives for that one session (host, start, minutes, line-up, prices), and the
+    rows are every start option of every day of every host."""
+    hosts = ["A1", "A2", "A3", "B1"]
+    prices = {"a-apple": round(model.product_row("a-apple")["list_price_fen"] * 1.1)}
+    cands = planner.candidates(model, hosts, NEXT, 9, prices_fen=prices, objective="profit")
+    options = {h: len(model.start_options(h)) for h in hosts}
+    per_day = cands.group_by("host_id", "day").len()
+    assert per_day["len"].to_list() == [options[h] for h in per_day["host_id"]]
+    assert per_day.height == len(hosts) * 9
+    for row in cands.iter_rows(named=True):
+        mu, _ = model.units(row["host_id"], row["start_local"], row["minutes"], row["products"], row["prices_fen"])
+        assert np.allclose(row["expected_units"], mu, rtol=1e-12), row
+        cost = [model.product_row(p).get("unit_cost_fen") or 0 for p in row["products"]]
+        assert row["expected_gmv_fen"] == pytest.approx(float(np.dot(mu, row["prices_fen"])), rel=1e-12)
+        assert row["score"] == row["expected_profit_fen"]
+        assert row["score"] == pytest.approx(float(np.dot(mu, np.subtract(row["prices_fen"], cost))), rel=1e-12)
+        assert row["end_local"] - row["start_local"] == dt.timedelta(minutes=row["minutes"])
+        assert row["minutes"] == model.duration(row["host_id"], row["slot"])
+        listed = {p: model.product_row(p)["list_price_fen"] for p in row["products"]}
+        assert row["prices_fen"] == [prices.get(p, listed[p]) for p in row["products"]]
 
 
 def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None:  # type: ignore[no-untyped-def]
