@@ -45,6 +45,8 @@ __all__ = [
 Fit = Literal["interpolate", "normal", "negbin"]
 
 _U = (np.arange(4000) + 0.5) / 4000  # midpoint grid on (0, 1) for expectations over the quantile function
+_U_LEVELS = tuple(_U.tolist())
+_ZU = stats.norm.ppf(_U)  # the grid's normal scores, worked out once
 _Z_TAIL = 3.0  # tails beyond the outermost given quantile follow a normal law out to ±3 sd-equivalents
 
 
@@ -100,7 +102,7 @@ class DemandDistribution:
             return cls._negbin(m, lv, qv)
         z = stats.norm.ppf(lv)
         u = _U
-        zu = stats.norm.ppf(u)
+        zu = _ZU
         vals = np.interp(u, lv, qv)
         # tails: continue with the slope (per unit of z) of the outermost pair on each side
         lo_slope = (qv[1] - qv[0]) / (z[1] - z[0]) if len(lv) > 1 and z[1] > z[0] else _sd_from(lv, qv, m)
@@ -109,7 +111,7 @@ class DemandDistribution:
         vals[below] = qv[0] + lo_slope * (zu[below] - z[0])
         vals[above] = qv[-1] + hi_slope * (zu[above] - z[-1])
         vals = np.maximum.accumulate(np.maximum(vals, 0.0))
-        return cls(tuple(u.tolist()), tuple(vals.tolist()), m, "interpolate")
+        return cls._on_grid(vals, m, "interpolate")
 
     @classmethod
     def from_forecast(cls, row: Mapping[str, Any] | pl.DataFrame, fit: Fit = "interpolate") -> DemandDistribution:
@@ -128,13 +130,13 @@ class DemandDistribution:
     @classmethod
     def normal(cls, mean: float, sd: float) -> DemandDistribution:
         """Return a normal demand law (not truncated: use it for large volumes)."""
-        vals = mean + max(sd, 0.0) * stats.norm.ppf(_U)
-        return cls(tuple(_U.tolist()), tuple(vals.tolist()), float(mean), "normal")
+        vals = mean + max(sd, 0.0) * _ZU
+        return cls._on_grid(vals, float(mean), "normal")
 
     @classmethod
     def _negbin(cls, mean: float, lv: np.ndarray, qv: np.ndarray) -> DemandDistribution:
         if mean <= 0:
-            return cls(tuple(_U.tolist()), tuple([0.0] * len(_U)), 0.0, "negbin")
+            return cls._on_grid(np.zeros(len(_U)), 0.0, "negbin")
 
         def loss(log_r: float) -> float:
             r = math.exp(log_r)
@@ -144,7 +146,7 @@ class DemandDistribution:
         res = optimize.minimize_scalar(loss, bounds=(best - 0.3, best + 0.3), method="bounded")
         r = math.exp(res.x)
         vals = stats.nbinom.ppf(_U, r, r / (r + mean)).astype(float)
-        return cls(tuple(_U.tolist()), tuple(vals.tolist()), float(mean), "negbin")
+        return cls._on_grid(vals, float(mean), "negbin")
 
     @functools.cached_property
     def _levels(self) -> np.ndarray:
@@ -153,6 +155,14 @@ class DemandDistribution:
     @functools.cached_property
     def _values(self) -> np.ndarray:  # the grid as an array once, not once per question
         return np.asarray(self.values)
+
+    @classmethod
+    def _on_grid(cls, values: np.ndarray, mean: float, kind: str) -> DemandDistribution:
+        """The distribution with ``values`` at the levels of the common grid; the arrays are kept as they
+        are (not converted back from the tuples on first use)."""
+        out = cls(_U_LEVELS, tuple(values.tolist()), mean, kind)
+        out.__dict__["_levels"], out.__dict__["_values"] = _U, np.asarray(values, dtype=float)
+        return out
 
     def quantile(self, level: float) -> float:
         """Return the demand not exceeded with probability ``level``."""

@@ -32,6 +32,7 @@ Money is integer fen in plans and tables, yuan at the pricing boundary. See ``do
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import functools
@@ -92,7 +93,6 @@ MIN_FLAG_ROWS = 20
 #: weeks of a host's recent history that set its usual number of sessions per week
 RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
-_DAY = dt.timedelta(days=1)
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -836,52 +836,90 @@ def candidates(
 
     The units are those of :meth:`DemandModel.units` for each row, computed for all rows at once: a
     product's log demand in a session is the product's term (coefficient and price) plus the session's
-    (host and day, weekday and start hour, festival flags, explain minutes), so each term is worked out
-    once per product, host and day, or start, not once per row."""
+    (host and start day, weekday and start hour, festival flags, explain minutes), so each term is worked
+    out once per product, host and day, or start, not once per row."""
     if objective not in ("gmv", "profit"):
         raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
-    lineups: dict[tuple[Any, dt.date], _Lineup] = {}  # the same for every host of a county on a day
-    flags = {d: sum(model.flag_effect(d).values()) for d in (start + dt.timedelta(days=k) for k in range(days))}
-    cols: dict[str, list[Any]] = {n: [] for n in ("host_id", "county_id", "day", "slot", "start_local", "minutes")}
-    session_terms: list[float] = []
-    picked: list[_Lineup] = []
+    # a start may fall after midnight (a rounded 23:50 is the next day's 00:00): days + 1 start days
+    dates = [start + dt.timedelta(days=k) for k in range(days + 1)]
+    weekdays = np.array([d.weekday() for d in dates])
+    flags = np.array([sum(model.flag_effect(d).values()) for d in dates])
+    lineups: list[_Lineup] = []  # a county's line-up of a day, the same for all its hosts
+    lineup_of: dict[tuple[Any, int], int] = {}
+    parts: list[dict[str, Any]] = []
     for h in host_ids:
         county = model.host_row(h)["county_id"]
-        options = [(slot, minute, model.duration(h, slot)) for slot, minute in model.start_options(h)]
-        start_terms: dict[tuple[int, int], float] = {}  # (weekday, hour) -> the start's log effect
-        for day in flags:
-            if (county, day) not in lineups:
-                products = _lineup(model, county, day, stock, max_products)[0]
-                lineups[(county, day)] = _Lineup.of(model, products, prices_fen)
-            lineup = lineups[(county, day)]
-            if not lineup.products:
-                continue
-            effect = model.host_effect(h, day)[0]
-            midnight = dt.datetime.combine(day, dt.time())
-            for slot, minute, minutes in options:
-                begin = midnight + dt.timedelta(minutes=minute)
-                key = (day.weekday(), begin.hour)
-                if key not in start_terms:
-                    start_terms[key] = model.slot_effect(h, int(slot_of_hour(begin.hour)), *key)
-                explain = max(model.explain_share * minutes / len(lineup.products), 1.0)
-                session_terms.append(effect + start_terms[key] + flags[day] + math.log(explain / EXPOSURE_MINUTES))
-                picked.append(lineup)
-                for name, value in zip(cols, (h, county, day, slot, begin, minutes), strict=True):
-                    cols[name].append(value)
-    if not picked:
+        options = model.start_options(h)
+        if not options:
+            continue
+        for k in range(days):
+            if (county, k) not in lineup_of:
+                lineup_of[(county, k)] = len(lineups)
+                lineups.append(_Lineup.of(model, _lineup(model, county, dates[k], stock, max_products)[0], prices_fen))
+        plan_days = np.array([k for k in range(days) if lineups[lineup_of[(county, k)]].products], dtype=np.int64)
+        if not len(plan_days):
+            continue
+        slot = np.array([s for s, _ in options], dtype=np.int64)
+        minute = np.array([m for _, m in options], dtype=np.int64)
+        minutes = np.array([model.duration(h, int(s)) for s in slot], dtype=float)
+        hour = minute % 1440 // 60
+        begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
+        effect = np.array([model.host_effect(h, d)[0] for d in dates])
+        start_term = np.zeros((7, 24))  # weekday × hour, for the pairs this host's options reach
+        for w, hr in {
+            (int(w), int(hr))
+            for w, hr in zip(weekdays[begin_day].ravel(), np.broadcast_to(hour, begin_day.shape).ravel(), strict=True)
+        }:
+            start_term[w, hr] = model.slot_effect(h, int(slot_of_hour(hr)), w, hr)
+        kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
+        sizes = np.array([len(x.products) for x in lineups])[kinds]
+        explain = np.maximum(model.explain_share * minutes[None, :] / sizes[:, None], 1.0)
+        term = effect[begin_day] + start_term[weekdays[begin_day], hour[None, :]] + flags[begin_day]
+        term = term + np.log(explain / EXPOSURE_MINUTES)
+        n_opts = len(options)
+        parts.append(
+            {
+                "host_id": h,
+                "county_id": county,
+                "day": np.repeat(plan_days, n_opts),
+                "slot": np.tile(slot, len(plan_days)),
+                "minute": (plan_days[:, None] * 1440 + minute[None, :]).ravel(),
+                "minutes": np.tile(minutes, len(plan_days)),
+                "kind": np.repeat(kinds, n_opts),
+                "term": term.ravel(),
+            }
+        )
+    if not parts:
         return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
-    sizes = np.array([len(x.products) for x in picked])
+    cat = {n: np.concatenate([p[n] for p in parts]) for n in ("day", "slot", "minute", "minutes", "kind", "term")}
+    n_rows = np.array([len(p["day"]) for p in parts])
+    # the products of each row's line-up, end to end: indices into all line-ups' products
+    lineup_sizes = np.array([len(x.products) for x in lineups], dtype=np.int64)
+    lineup_starts = np.concatenate([[0], np.cumsum(lineup_sizes)])[:-1]
+    sizes = lineup_sizes[cat["kind"]]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    prices = np.concatenate([x.prices for x in picked])
-    costs = np.concatenate([x.costs for x in picked])
-    units = np.exp(np.concatenate([x.terms for x in picked]) + np.repeat(np.asarray(session_terms), sizes))
+    within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes)
+    flat = np.repeat(lineup_starts[cat["kind"]], sizes) + within
+    prices = np.concatenate([x.prices for x in lineups])[flat]
+    costs = np.concatenate([x.costs for x in lineups])[flat]
+    units = np.exp(np.concatenate([x.terms for x in lineups])[flat] + np.repeat(cat["term"], sizes))
+    products = pl.Series([p for x in lineups for p in x.products], dtype=pl.String).gather(flat)
     gmv = np.add.reduceat(units * prices, offsets[:-1])
     profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
-    ends = [b + dt.timedelta(minutes=m) for b, m in zip(cols["start_local"], cols["minutes"], strict=True)]
+    midnight = np.datetime64(start, "us")
+    begins = midnight + cat["minute"].astype("timedelta64[m]")
+    ends = begins + np.round(cat["minutes"] * 60_000_000).astype("timedelta64[us]")
     values = {
-        **cols,
+        "host_id": np.repeat([p["host_id"] for p in parts], n_rows),
+        "county_id": pl.Series([p["county_id"] for p in parts], dtype=pl.String).gather(
+            np.repeat(np.arange(len(parts)), n_rows)
+        ),
+        "day": np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"),
+        "slot": cat["slot"],
+        "start_local": begins,
         "end_local": ends,
-        "products": (offsets, [p for x in picked for p in x.products]),
+        "minutes": cat["minutes"],
+        "products": (offsets, products),
         "prices_fen": (offsets, prices),
         "expected_units": (offsets, units),
         "expected_gmv_fen": gmv,
@@ -997,43 +1035,67 @@ def schedule(
     host's better start of that day aside (empty when none)."""
     if cands.is_empty():
         return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
-    # sessions taken per county and local start day; a session can only overlap one that starts within a
-    # day of its own start (longer ones, rare, sit under day None and are always checked)
-    taken: dict[tuple[str | None, dt.date | None], list[tuple[dt.datetime, dt.datetime, str]]] = {}
+    # times as whole microseconds; per county the busy time as sorted disjoint intervals (starts, ends):
+    # the one interval starting last before a candidate's end is the only one that can overlap it
+    starts: dict[str | None, list[int]] = {}
+    ends: dict[str | None, list[int]] = {}
+    history: list[tuple[str | None, int, int, str]] = []  # every taken session, in the order taken
 
-    def take(county: str | None, a: dt.datetime, b: dt.datetime, who: str) -> None:
-        taken.setdefault((county, a.date() if b - a <= _DAY else None), []).append((a, b, who))
+    def take(county: str | None, a: int, b: int, who: str) -> None:
+        history.append((county, a, b, who))
+        s, e = starts.setdefault(county, []), ends.setdefault(county, [])
+        lo = bisect.bisect_left(e, a)  # the first interval ending at or after a: merge those touching [a, b]
+        hi = bisect.bisect_right(s, b)
+        if lo < hi:
+            a, b = min(a, s[lo]), max(b, e[hi - 1])
+        s[lo:hi], e[lo:hi] = [a], [b]
 
-    def overlapping(county: str | None, a: dt.datetime, b: dt.datetime) -> list[str]:
-        if b - a > _DAY:
-            near = [key for key in taken if key[0] == county]
-        else:
-            near = [(county, None)] + [(county, a.date() + dt.timedelta(days=k)) for k in (-1, 0, 1)]
-        return [o for key in near for (x, y, o) in taken.get(key, ()) if x < b and a < y]
+    def free(county: str | None, a: int, b: int) -> bool:
+        i = bisect.bisect_left(starts.get(county, ()), b)
+        return i == 0 or ends[county][i - 1] <= a
 
     for county, a, b in busy:
-        take(county, a, b, "")
+        take(county, _micros(a), _micros(b), "")
     used: dict[str, int] = {}
     days_used: set[tuple[str, dt.date]] = set()
-    clashes: dict[tuple[str, dt.date], list[str]] = {}
+    pushed: dict[tuple[str, dt.date], list[tuple[str | None, int, int, int]]] = {}  # starts that clashed
     keep: list[int] = []
     order = cands.with_row_index("_i").sort(["score", "start_local", "host_id"], descending=[True, False, False])
-    for i, h, county, day, a, b in order.select(
-        "_i", "host_id", "county_id", "day", "start_local", "end_local"
-    ).iter_rows():
+    columns = [
+        order["_i"].to_list(),
+        order["host_id"].to_list(),
+        order["county_id"].to_list(),
+        order["day"].to_list(),
+        order["start_local"].dt.epoch("us").to_list(),
+        order["end_local"].dt.epoch("us").to_list(),
+    ]
+    for i, h, county, day, a, b in zip(*columns, strict=True):
         if used.get(h, 0) >= quotas.get(h, 0) or (h, day) in days_used:
             continue
-        others = overlapping(county, a, b)
-        if others:
-            clashes.setdefault((h, day), []).extend(o or "?" for o in others)
+        if not free(county, a, b):
+            pushed.setdefault((h, day), []).append((county, a, b, len(history)))
             continue
         keep.append(i)
         used[h] = used.get(h, 0) + 1
         days_used.add((h, day))
         take(county, a, b, h)
     picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
-    clash = [sorted(set(clashes.get((h, d), []))) for h, d in picked.select("host_id", "day").iter_rows()]
+    clash = []
+    for h, d in picked.select("host_id", "day").iter_rows():
+        # who held each pushed start's time, among the sessions taken before it was looked at
+        who = {
+            o or "?"
+            for county, a, b, n in pushed.get((h, d), ())
+            for c, x, y, o in history[:n]
+            if c == county and x < b and a < y
+        }
+        clash.append(sorted(who))
     return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _micros(t: dt.datetime) -> int:
+    """A naive local time as whole microseconds since 1970-01-01 00:00 (as polars' ``dt.epoch("us")``)."""
+    return (t - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
 
 
 def _roles(model: DemandModel, products: Sequence[str], mu: np.ndarray) -> dict[str, str]:
@@ -1275,11 +1337,13 @@ def plan_sessions(
             " / 这些天没有当季且有销售历史的商品可排"
         )
     # prices: recommended around each product's typical session, then the candidates re-scored at them
-    reference: dict[str, list[float]] = {}
-    for prods, units in base.select("products", "expected_units").iter_rows():
-        for p, u in zip(prods, units, strict=True):
-            reference.setdefault(p, []).append(u)
-    first = _price_decisions(model, {p: float(np.mean(u)) for p, u in reference.items()}, {})
+    reference = dict(  # each product's mean units over the candidates that carry it
+        base.select(pl.col("products").explode(), pl.col("expected_units").explode())
+        .group_by("products", maintain_order=True)  # in order of first appearance
+        .agg(pl.col("expected_units").mean())
+        .iter_rows()
+    )
+    first = _price_decisions(model, reference, {})
     prices = {p: round(r.price * 100) for p, r in first.items()}
     scored = _repriced(model, base, prices, objective)
     picked = schedule(scored, quotas, busy)
@@ -1294,7 +1358,7 @@ def plan_sessions(
     for pid, prods in zip(ids, picked["products"].to_list(), strict=True):
         for p in prods:
             labels.setdefault(p, []).append(pid)
-    decisions = _price_decisions(model, {p: float(np.mean(u)) for p, u in reference.items() if p in labels}, labels)
+    decisions = _price_decisions(model, {p: u for p, u in reference.items() if p in labels}, labels)
     stock_left = {p: float(v) for p, v in stock.items()} if stock is not None else None
     sessions = []
     for pid, row in zip(ids, picked.iter_rows(named=True), strict=True):
