@@ -100,7 +100,7 @@ class DemandDistribution:
             return cls.normal(m, _sd_from(lv, qv, m))
         if fit == "negbin":
             return cls._negbin(m, lv, qv)
-        z = stats.norm.ppf(lv)
+        z = _normal_scores(tuple(lv.tolist()))
         u = _U
         zu = _ZU
         vals = np.interp(u, lv, qv)
@@ -193,6 +193,14 @@ class DemandDistribution:
     def grid_mean(self) -> float:
         """The mean of the quantile function (equals ``mean`` when the forecast is unbiased in shape)."""
         return float(np.mean(self._values))
+
+
+@functools.lru_cache(maxsize=64)
+def _normal_scores(levels: tuple[float, ...]) -> np.ndarray:
+    """The standard normal quantiles of ``levels`` (the same few level sets come back again and again)."""
+    out = stats.norm.ppf(np.asarray(levels))
+    out.flags.writeable = False
+    return out
 
 
 def _is_level(text: str) -> bool:

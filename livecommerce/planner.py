@@ -254,7 +254,9 @@ class DemandModel:
     def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
         """Return the log effect of a start in ``slot`` on ``weekday`` (0 = Monday) for the host: the overall
         cell plus the shrunk platform, county and host deviations, plus the start hour's deviation."""
-        h = self.host_row(host_id)
+        h = self._host_rows.get(host_id)
+        if h is None:
+            raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
         cell = f"cell[{slot},{weekday}]"
         if cell in self.coef:
             value = self.coef[cell]
@@ -687,7 +689,9 @@ class PlannedSession:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the session as a JSON-ready dict (times ISO-8601, reasons as ``{en, zh}``)."""
-        out = asdict(self)
+        out = _fields(self)  # field by field: dataclasses.asdict deep-copies every value (slow for a county plan)
+        out["items"] = [{**_fields(i), "reasons": [_fields(r) for r in i.reasons]} for i in self.items]
+        out["reasons"] = [_fields(r) for r in self.reasons]
         out["start_utc"] = self.start_utc.isoformat()
         out["end_utc"] = self.end_utc.isoformat()
         out["start_local"] = self.start_local.isoformat(timespec="minutes")
@@ -708,6 +712,11 @@ class PlannedSession:
         kw["start_utc"] = dt.datetime.fromisoformat(str(d["start_utc"]))
         kw["end_utc"] = dt.datetime.fromisoformat(str(d["end_utc"]))
         return cls(**kw, items=items, reasons=tuple(Reason(**r) for r in d["reasons"]))
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass instance's fields as a dict, values as they are (not copied)."""
+    return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -844,6 +853,7 @@ def candidates(
     dates = [start + dt.timedelta(days=k) for k in range(days + 1)]
     weekdays = np.array([d.weekday() for d in dates])
     flags = np.array([sum(model.flag_effect(d).values()) for d in dates])
+    slot_by_hour = [int(slot_of_hour(hr)) for hr in range(24)]
     lineups: list[_Lineup] = []  # a county's line-up of a day, the same for all its hosts
     lineup_of: dict[tuple[Any, int], int] = {}
     parts: list[dict[str, Any]] = []
@@ -866,11 +876,9 @@ def candidates(
         begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
         effect = np.array([model.host_effect(h, d)[0] for d in dates])
         start_term = np.zeros((7, 24))  # weekday × hour, for the pairs this host's options reach
-        for w, hr in {
-            (int(w), int(hr))
-            for w, hr in zip(weekdays[begin_day].ravel(), np.broadcast_to(hour, begin_day.shape).ravel(), strict=True)
-        }:
-            start_term[w, hr] = model.slot_effect(h, int(slot_of_hour(hr)), w, hr)
+        for code in np.unique(weekdays[begin_day] * 24 + hour[None, :]).tolist():
+            w, hr = divmod(code, 24)
+            start_term[w, hr] = model.slot_effect(h, slot_by_hour[hr], w, hr)
         kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
         sizes = np.array([len(x.products) for x in lineups])[kinds]
         explain = np.maximum(model.explain_share * minutes[None, :] / sizes[:, None], 1.0)
@@ -1050,47 +1058,47 @@ def schedule(
             a, b = min(a, s[lo]), max(b, e[hi - 1])
         s[lo:hi], e[lo:hi] = [a], [b]
 
-    def free(county: str | None, a: int, b: int) -> bool:
-        i = bisect.bisect_left(starts.get(county, ()), b)
-        return i == 0 or ends[county][i - 1] <= a
-
     for county, a, b in busy:
         take(county, _micros(a), _micros(b), "")
-    used: dict[str, int] = {}
-    days_used: set[tuple[str, dt.date]] = set()
-    pushed: dict[tuple[str, dt.date], list[tuple[str | None, int, int, int]]] = {}  # starts that clashed
+    left = {h: q for h, q in quotas.items() if q > 0}  # sessions each host may still get
+    days_used: set[str] = set()
+    pushed: list[tuple[str, str | None, int, int, int]] = []  # (host|day, county, start, end, sessions taken)
     keep: list[int] = []
     order = cands.with_row_index("_i").sort(["score", "start_local", "host_id"], descending=[True, False, False])
     columns = [
         order["_i"].to_list(),
         order["host_id"].to_list(),
+        order.select(_host_day())[:, 0].to_list(),  # a host's day as one key
         order["county_id"].to_list(),
-        order["day"].to_list(),
         order["start_local"].dt.epoch("us").to_list(),
         order["end_local"].dt.epoch("us").to_list(),
     ]
-    for i, h, county, day, a, b in zip(*columns, strict=True):
-        if used.get(h, 0) >= quotas.get(h, 0) or (h, day) in days_used:
+    for i, h, hd, county, a, b in zip(*columns, strict=True):
+        if hd in days_used or not left.get(h):
             continue
-        if not free(county, a, b):
-            pushed.setdefault((h, day), []).append((county, a, b, len(history)))
-            continue
+        s = starts.get(county)
+        if s:  # the busy interval starting last before this one ends is the only one that may overlap it
+            j = bisect.bisect_left(s, b)
+            if j and ends[county][j - 1] > a:
+                pushed.append((hd, county, a, b, len(history)))
+                continue
         keep.append(i)
-        used[h] = used.get(h, 0) + 1
-        days_used.add((h, day))
+        left[h] -= 1
+        days_used.add(hd)
         take(county, a, b, h)
     picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
-    clash = []
-    for h, d in picked.select("host_id", "day").iter_rows():
-        # who held each pushed start's time, among the sessions taken before it was looked at
-        who = {
-            o or "?"
-            for county, a, b, n in pushed.get((h, d), ())
-            for c, x, y, o in history[:n]
-            if c == county and x < b and a < y
-        }
-        clash.append(sorted(who))
+    picked_days = set(picked.select(_host_day())[:, 0])
+    who: dict[str, set[str]] = {}
+    for hd, county, a, b, n in pushed:
+        if hd in picked_days:  # who held a pushed start's time, among the sessions taken before it was looked at
+            who.setdefault(hd, set()).update(o or "?" for c, x, y, o in history[:n] if c == county and x < b and a < y)
+    clash = [sorted(who.get(f"{h}|{d}", ())) for h, d in picked.select("host_id", "day").iter_rows()]
     return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _host_day() -> pl.Expr:
+    """``host_id|day``: the key of a host's day in :func:`schedule`."""
+    return pl.concat_str("host_id", pl.col("day").cast(pl.String), separator="|")
 
 
 def _micros(t: dt.datetime) -> int:

@@ -280,6 +280,13 @@ def _county_hosts(conn: Connection, county_id: str) -> set[str]:
     return set(conn.execute(select(h.c.host_id).where(h.c.county_id == county_id)).scalars())
 
 
+def _in_county(county_id: str) -> Any:
+    """The subquery of a county's host ids: one statement whatever the number of hosts (a literal list
+    of a large county's hosts cost more to build and compile than the query took to run)."""
+    h = Host.__table__
+    return select(h.c.host_id).where(h.c.county_id == county_id).scalar_subquery()
+
+
 def _county_products(conn: Connection, county_id: str) -> set[str]:
     p = Product.__table__
     return set(conn.execute(select(p.c.product_id).where(p.c.county_id == county_id)).scalars())
@@ -303,8 +310,7 @@ def _level_sessions(conn: Connection, level: Level, key: str | None) -> Where | 
     if level == "host":
         return lambda t: [t.c.host_id == key]
     if level == "county":
-        hosts = _county_hosts(conn, key or "")
-        return lambda t: [t.c.host_id.in_(hosts)]
+        return lambda t: [t.c.host_id.in_(_in_county(key or ""))]
     if level == "overview":
         return lambda t: []
     return None
@@ -471,7 +477,9 @@ def _league(conn: Connection, county_id: str, f: Filters) -> pl.DataFrame:
             sold.c.host_key
         ),
     )
-    lived = _tiled(_RS, f, _session_columns(_LIVE_BASES), lambda t: [t.c.host_id.in_(hosts), *platform(t)])
+    lived = _tiled(
+        _RS, f, _session_columns(_LIVE_BASES), lambda t: [t.c.host_id.in_(_in_county(county_id)), *platform(t)]
+    )
     live = _frame(
         conn,
         select(
@@ -513,7 +521,11 @@ def league_table(engine: Engine, scope: Scope, county_id: str, filters: Filters 
             return pl.DataFrame({"host_id": []})
         league = _league(conn, county_id, f)
         h = Host.__table__
-        names = _frame(conn, select(h.c.host_id, h.c.name).where(h.c.host_id.in_(league["host_id"].to_list())))
+        others = sorted(set(league["host_id"].to_list()) - _county_hosts(conn, county_id))  # credited elsewhere
+        names = _frame(
+            conn,
+            select(h.c.host_id, h.c.name).where(or_(h.c.county_id == county_id, h.c.host_id.in_(others))),
+        )
     if names.height:
         league = league.join(names, on="host_id", how="left")
     return league.sort("gmv", descending=True, nulls_last=True)

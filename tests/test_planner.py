@@ -421,3 +421,31 @@ def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None
         units = np.concatenate(scaled["expected_units"].to_list())
         assert np.allclose(units, np.concatenate(again["expected_units"].to_list()), rtol=1e-12)
     assert not direct["expected_units"].equals(base["expected_units"])  # the prices did move the units
+
+
+def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyped-def]
+    """A session's store dict holds every field (as dataclasses.asdict gives them, times as ISO text) and
+    the plan page lists each stored session with its own time, host and money, read from the dicts."""
+    import json
+
+    from livecommerce.dashboard.callbacks import plan as page
+    from livecommerce.money import format_yuan
+
+    plan = planner.plan_sessions(model, ["A1", "A2", "A3"], NEXT, 14, sessions_per_week=3)
+    for s in plan.sessions:
+        ref = asdict(s) | {
+            "start_utc": s.start_utc.isoformat(),
+            "end_utc": s.end_utc.isoformat(),
+            "start_local": s.start_local.isoformat(timespec="minutes"),
+            "end_local": s.end_local.isoformat(timespec="minutes"),
+        }
+        assert json.dumps(s.as_dict(), sort_keys=True) == json.dumps(ref, sort_keys=True)
+    data = {"county_id": "县A", "plan": json.loads(json.dumps(plan.as_dict()))}
+    for lang in ("zh", "en"):
+        rows, _, options = page.session_table(data, lang)
+        assert [r["plan_id"] for r in rows] == [o["value"] for o in options] == [s.plan_id for s in plan.sessions]
+        for r, s in zip(rows, plan.sessions, strict=True):
+            assert r["when"] == f"{s.start_local:%Y-%m-%d %H:%M}–{s.end_local:%H:%M}"
+            assert r["host"] == s.host_name and r["gmv"] == format_yuan(s.expected_gmv_fen, lang=lang)
+            assert r["interval"] == f"{format_yuan(s.gmv_low_fen, lang=lang)}–{format_yuan(s.gmv_high_fen, lang=lang)}"
+    assert len(rows) >= 9

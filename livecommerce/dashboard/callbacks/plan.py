@@ -91,20 +91,21 @@ def message(data: dict[str, Any] | None, lang: str) -> str:
 def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list]:
     """Return the proposed sessions as table rows and columns, and the session picker's options."""
     rows, options = [], []
-    for s in _sessions(data):
-        when = f"{s.start_local:%Y-%m-%d %H:%M}–{s.end_local:%H:%M}"
+    for s in ((data or {}).get("plan") or {}).get("sessions") or []:  # the stored dicts: no need to parse items
+        start, end = dt.datetime.fromisoformat(s["start_local"]), dt.datetime.fromisoformat(s["end_local"])
+        when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
         rows.append(
             {
-                "plan_id": s.plan_id,
+                "plan_id": s["plan_id"],
                 "when": when,
-                "host": s.host_name,
-                "slot": t(f"slot_{s.slot}", lang),
-                "gmv": _money(s.expected_gmv_fen, lang),
-                "interval": f"{_money(s.gmv_low_fen, lang)}–{_money(s.gmv_high_fen, lang)}",
-                "based_on": t(f"based_{s.based_on}", lang),
+                "host": s["host_name"],
+                "slot": t(f"slot_{s['slot']}", lang),
+                "gmv": _money(s["expected_gmv_fen"], lang),
+                "interval": f"{_money(s['gmv_low_fen'], lang)}–{_money(s['gmv_high_fen'], lang)}",
+                "based_on": t(f"based_{s['based_on']}", lang),
             }
         )
-        options.append({"label": f"{when} {s.host_name}", "value": s.plan_id})
+        options.append({"label": f"{when} {s['host_name']}", "value": s["plan_id"]})
     return rows, columns(list(SESSION_COLUMNS), lang), options
 
 
