@@ -4,8 +4,9 @@ Builds (or reuses, under ``bench_data/``) a simulated world of the chosen scale 
 creates the app, then POSTs realistic requests to ``/_dash-update-component`` with the Flask test
 client — the same JSON the browser sends — for every registered callback, varying hosts, sessions,
 counties, products and date ranges. While a request runs, the time spent inside the
-``livecommerce.queries`` functions (and ``etl.jobs.runs/rejects``) it calls is measured too, so
-each callback's p95 is printed next to the p95 of the queries it wraps and their ratio.
+``livecommerce.queries`` functions (and ``etl.jobs.runs/rejects``, the forecast store's reads and the
+planner's calls) it calls is measured too, so each callback's p95 is printed next to the p95 of the
+library calls it wraps and their ratio. ``--callback NAME`` (repeatable) times only those callbacks.
 
     python benchmarks/bench_dashboard.py --scale small           # a quick run (~1 min)
     python benchmarks/bench_dashboard.py --scale medium --scale large --repeat 20
@@ -52,8 +53,9 @@ def _timed(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def _queries_timed() -> Iterator[None]:
-    """Wrap every public function of ``livecommerce.queries`` (and etl's run listings, and the stored
-    forecast reads the product page makes) with a timer."""
+    """Wrap every public function of ``livecommerce.queries`` (and etl's run listings, the stored
+    forecast reads the product page makes, and the planner calls the plan page wraps: reading saved
+    plans, plan vs actual, building and adjusting a plan) with a timer."""
     import etl.jobs
     from livecommerce import planner, queries
     from livecommerce.forecast import store
@@ -63,7 +65,7 @@ def _queries_timed() -> Iterator[None]:
         (queries, queries.__all__),
         (etl.jobs, ("runs", "rejects")),
         (store, ("latest_forecast", "backtest_metrics", "latest_total")),
-        (planner, ("plans", "plan_vs_actual")),
+        (planner, ("plans", "plan_vs_actual", "plan_from_warehouse", "adjust_session")),
     ):
         for name in names:
             obj = getattr(module, name)
@@ -394,7 +396,9 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench(urls: dict[str, str], repeat: int, seed: int) -> dict[str, dict[str, dict[str, float]]]:
+def bench(
+    urls: dict[str, str], repeat: int, seed: int, only: list[str] | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
     """Return per world and callback: ``p95`` seconds over the HTTP endpoint, ``query_p95`` seconds
     inside queries, ``n``. The worlds take turns request by request (medium, large, medium, …), so
     that the shared machine's drift falls on both alike."""
@@ -412,6 +416,8 @@ def bench(urls: dict[str, str], repeat: int, seed: int) -> dict[str, dict[str, d
     first = next(iter(urls))
     with _queries_timed():
         for name in bodies[first]:
+            if only and name not in only:
+                continue
             total: dict[str, list[float]] = defaultdict(list)
             inside: dict[str, list[float]] = defaultdict(list)
             for i in range(max(len(bodies[scale].get(name, [])) for scale in urls)):
@@ -444,10 +450,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="requests per callback")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench_data")
+    parser.add_argument("--callback", action="append", help="time only these callbacks (repeatable; default all)")
     args = parser.parse_args()
     scales = args.scale or ["small"]
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    runs = bench({s: world(s, args.data_dir) for s in scales}, args.repeat, args.seed)
+    runs = bench({s: world(s, args.data_dir) for s in scales}, args.repeat, args.seed, args.callback)
     first, last = scales[0], scales[-1]
     head = f"{'callback':<18}" + "".join(f"{s + ' p95 ms':>14}{'query ms':>10}{'x query':>8}" for s in scales)
     if len(scales) > 1:

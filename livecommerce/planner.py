@@ -1062,38 +1062,64 @@ def schedule(
         take(county, _micros(a), _micros(b), "")
     left = {h: q for h, q in quotas.items() if q > 0}  # sessions each host may still get
     days_used: set[str] = set()
-    pushed: list[tuple[str, str | None, int, int, int]] = []  # (host|day, county, start, end, sessions taken)
+    picked_at: dict[str, int] = {}  # host|day -> the position (in score order) of its picked start
+    pushed: list[tuple[int, int]] = []  # (position, sessions taken when it was looked at) of starts that clashed
     keep: list[int] = []
     order = cands.with_row_index("_i").sort(["score", "start_local", "host_id"], descending=[True, False, False])
-    columns = [
+    rows, hosts, host_days, counties = (
         order["_i"].to_list(),
         order["host_id"].to_list(),
         order.select(_host_day())[:, 0].to_list(),  # a host's day as one key
         order["county_id"].to_list(),
-        order["start_local"].dt.epoch("us").to_list(),
-        order["end_local"].dt.epoch("us").to_list(),
-    ]
-    for i, h, hd, county, a, b in zip(*columns, strict=True):
-        if hd in days_used or not left.get(h):
-            continue
-        s = starts.get(county)
-        if s:  # the busy interval starting last before this one ends is the only one that may overlap it
-            j = bisect.bisect_left(s, b)
-            if j and ends[county][j - 1] > a:
-                pushed.append((hd, county, a, b, len(history)))
+    )
+    begins = order["start_local"].dt.epoch("us").to_numpy()
+    finishes = order["end_local"].dt.epoch("us").to_numpy()
+    county_codes = order["county_id"].fill_null("\x00").rank("dense").to_numpy()
+    for first in range(0, order.height, _SCHEDULE_CHUNK):
+        last = min(first + _SCHEDULE_CHUNK, order.height)
+        # starts that overlap what is already taken are pushed aside whatever happens in this chunk (taken
+        # time only grows): found for the chunk at once, the rest looked at one by one
+        blocked = np.zeros(last - first, dtype=bool)
+        for code in np.unique(county_codes[first:last]).tolist():
+            mine = np.flatnonzero(county_codes[first:last] == code)
+            county = counties[first + int(mine[0])]
+            if starts.get(county):
+                j = np.searchsorted(np.asarray(starts[county]), finishes[first:last][mine], side="left")
+                before = np.asarray(ends[county])[np.maximum(j - 1, 0)]
+                blocked[mine] = (j > 0) & (before > begins[first:last][mine])
+        taken_before = len(history)
+        picks: list[int] = []
+        for k in (first + np.flatnonzero(~blocked)).tolist():
+            h, hd, county = hosts[k], host_days[k], counties[k]
+            if hd in days_used or not left.get(h):
                 continue
-        keep.append(i)
-        left[h] -= 1
-        days_used.add(hd)
-        take(county, a, b, h)
+            a, b = int(begins[k]), int(finishes[k])
+            s = starts.get(county)
+            if s:  # the busy interval starting last before this one ends is the only one that may overlap it
+                j = bisect.bisect_left(s, b)
+                if j and ends[county][j - 1] > a:
+                    pushed.append((k, len(history)))
+                    continue
+            keep.append(rows[k])
+            picks.append(k)
+            picked_at[hd] = k
+            left[h] -= 1
+            days_used.add(hd)
+            take(county, a, b, h)
+        at = first + np.flatnonzero(blocked)
+        pushed.extend(zip(at.tolist(), (taken_before + np.searchsorted(picks, at)).tolist(), strict=True))
     picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
-    picked_days = set(picked.select(_host_day())[:, 0])
     who: dict[str, set[str]] = {}
-    for hd, county, a, b, n in pushed:
-        if hd in picked_days:  # who held a pushed start's time, among the sessions taken before it was looked at
+    for k, n in pushed:
+        hd = host_days[k]
+        if k < picked_at.get(hd, -1):  # a better start of a day the host got: who held its time then
+            county, a, b = counties[k], int(begins[k]), int(finishes[k])
             who.setdefault(hd, set()).update(o or "?" for c, x, y, o in history[:n] if c == county and x < b and a < y)
     clash = [sorted(who.get(f"{h}|{d}", ())) for h, d in picked.select("host_id", "day").iter_rows()]
     return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+_SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
 
 
 def _host_day() -> pl.Expr:
