@@ -1109,12 +1109,24 @@ def schedule(
         at = first + np.flatnonzero(blocked)
         pushed.extend(zip(at.tolist(), (taken_before + np.searchsorted(picks, at)).tolist(), strict=True))
     picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
+    # the better starts of the days the hosts got, and who held their time when they were looked at: every
+    # such start against every session taken before it, at once
+    mine = [(k, n) for k, n in pushed if k < picked_at.get(host_days[k], -1)]
     who: dict[str, set[str]] = {}
-    for k, n in pushed:
-        hd = host_days[k]
-        if k < picked_at.get(hd, -1):  # a better start of a day the host got: who held its time then
-            county, a, b = counties[k], int(begins[k]), int(finishes[k])
-            who.setdefault(hd, set()).update(o or "?" for c, x, y, o in history[:n] if c == county and x < b and a < y)
+    if mine and history:
+        at, taken = (np.asarray(x, dtype=np.int64) for x in zip(*mine, strict=True))
+        code = {c: i for i, c in enumerate(dict.fromkeys(c for c, *_ in history))}
+        h_county = np.array([code[c] for c, *_ in history])
+        h_a, h_b = (np.array([t[i] for t in history], dtype=np.int64) for i in (1, 2))
+        r_county = np.array([code.get(counties[k], -1) for k in at.tolist()])
+        overlap = (
+            (h_county[None, :] == r_county[:, None])
+            & (h_a[None, :] < finishes[at][:, None])
+            & (begins[at][:, None] < h_b[None, :])
+            & (np.arange(len(history))[None, :] < taken[:, None])
+        )
+        for r, i in zip(*np.nonzero(overlap), strict=True):
+            who.setdefault(host_days[int(at[r])], set()).add(history[int(i)][3] or "?")
     clash = [sorted(who.get(f"{h}|{d}", ())) for h, d in picked.select("host_id", "day").iter_rows()]
     return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
 
