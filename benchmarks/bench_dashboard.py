@@ -152,8 +152,14 @@ def _outputs(key: str) -> Any:
     return outs
 
 
-def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[dict[str, Any]]]:
-    """Return ``n`` realistic request bodies per callback (keyed by the callback function's name)."""
+def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, Any]]]:
+    """Return ``n`` realistic request bodies per callback (keyed by the callback function's name).
+
+    What a request asks for in every world (its date range, platform, language and county: the
+    counties are the same in every world) is drawn from one random stream, and the world's own hosts,
+    sessions and products from another, so that two worlds are timed on the same mix of requests."""
+    rng = random.Random(seed)  # the request's shape: the same sequence in every world
+    own = random.Random(seed + 1)  # this world's hosts, sessions and products
     from livecommerce.config import load_settings
     from livecommerce.dashboard import default_dates, ids
     from livecommerce.dashboard.callbacks import county, data, host, overview, product
@@ -185,7 +191,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
     runs = data.runs(engine)
     counties_csv = (ROOT / "sample_data" / "canonical" / "counties.csv").read_bytes()
     for _ in range(n):
-        h, c, p = rng.choice(hosts), rng.choice(counties), rng.choice(products)
+        h, c = own.choice(hosts), rng.choice(counties)
         platform = _prop(ids.PLATFORM, "value", rng.choice([None, None, "taobao", "douyin"]))
         f = dates()
         o_data = overview.load(
@@ -198,7 +204,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
             filters_from(f[0]["value"], f[1]["value"], platform["value"]),
         )
         keys_ = [host.session_key(r["platform_id"], r["session_id"]) for r in h_data.get("sessions", [])]
-        s_key = rng.choice(keys_) if keys_ else None
+        s_key = own.choice(keys_) if keys_ else None
         s_data = host.load_session(source, s_key)
         c_data = county.load(
             source,
@@ -281,7 +287,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
         for name, body in bodies.items():
             out[name].append(body)
     # product pages: the stored run's forecast and totals; fewer, different products
-    for p in rng.sample(products, min(len(products), max(2, n // 4))):
+    for p in own.sample(products, min(len(products), max(2, n // 4))):
         p_data = product.load(source, p, 14)
         out["load_product"].append(
             _body(
@@ -313,6 +319,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
 
     end_day = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end)[:10])
     past = (end_day - dt.timedelta(days=13)).isoformat()  # a plan over the last two weeks: actuals exist
+    rng.seed(seed + 2)  # the plan requests' shapes do not depend on how many products a world has
     for c in rng.sample(counties, min(len(counties), max(2, n // 5))):
         out["plan_hosts"].append(
             _body(by_key["plan_hosts"], _outputs(by_key["plan_hosts"]), [_prop(ids.PLAN_COUNTY, "value", c)])
@@ -339,7 +346,7 @@ def requests(app: Any, url: str, rng: random.Random, n: int) -> dict[str, list[d
         # one host's plan: the same request with a host picked (a county's plan grows with its hosts)
         mine = names["hosts"].filter((pl.col("county_id") == c) & pl.col("platform_id").is_not_null())
         if mine.height:
-            picked_host = [_prop(ids.PLAN_HOST, "value", rng.choice(mine["host_id"].to_list()))]
+            picked_host = [_prop(ids.PLAN_HOST, "value", own.choice(mine["host_id"].to_list()))]
             out["update_plan[host]"].append(
                 _body(
                     by_key["update_plan"],
@@ -410,7 +417,7 @@ def bench(
     for scale, url in urls.items():
         engines[scale] = connect(url)
         app = create_app(load_settings({"LIVECOMMERCE_DB_URL": url}), engines[scale])
-        bodies[scale] = requests(app, url, random.Random(seed), repeat)
+        bodies[scale] = requests(app, url, seed, repeat)
         clients[scale] = app.server.test_client()
     results: dict[str, dict[str, dict[str, float]]] = {scale: {} for scale in urls}
     first = next(iter(urls))
