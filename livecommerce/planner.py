@@ -2066,20 +2066,27 @@ def load_plan(engine: Any, plan_id: str, scope: Any = None) -> PlannedSession:
     """Return a saved session with its items; :class:`PlanError` when there is none the scope may see."""
     from sqlalchemy import select
 
+    from livecommerce import queries
     from livecommerce.scope import Scope
-    from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
+    from livecommerce.warehouse.tables import Host, Product, SessionPlan, SessionPlanItem
 
     scope = scope or Scope.everything()
     sp, spi = SessionPlan.__table__, SessionPlanItem.__table__
-    hosts, products = _dimensions(engine, scope)
+    h, p = Host.__table__, Product.__table__
     with engine.connect() as conn:
         head = conn.execute(select(sp).where(sp.c.plan_id == plan_id)).mappings().first()
         items = conn.execute(select(spi).where(spi.c.plan_id == plan_id).order_by(spi.c.product_id)).mappings().all()
-    if head is None or head["host_id"] not in set(hosts["host_id"].to_list()):
+        if head is not None:  # the session's host and products only, not the whole directory
+            names = dict(conn.execute(select(h.c.host_id, h.c.name).where(h.c.host_id == head["host_id"])).all())
+            rows = conn.execute(
+                select(p.c.product_id, p.c.title, p.c.list_price_fen).where(
+                    p.c.product_id.in_([i["product_id"] for i in items])
+                )
+            ).all()
+    if head is None or not queries.may_see(engine, scope, "host", head["host_id"]):
         raise PlanError(f"no saved plan {plan_id!r} you may see / 没有可查看的计划 {plan_id!r}")
-    names = dict(hosts.select("host_id", "name").iter_rows())
-    titles = dict(products.select("product_id", "title").iter_rows()) if products.height else {}
-    lists = dict(products.select("product_id", "list_price_fen").iter_rows()) if products.height else {}
+    titles = {r.product_id: r.title for r in rows}
+    lists = {r.product_id: r.list_price_fen for r in rows}
 
     def reasons(text: str) -> tuple[Reason, ...]:
         return tuple(Reason(**r) for r in json.loads(text or "[]"))

@@ -66,6 +66,7 @@ __all__ = [
     "funnel",
     "kpi_report",
     "league_table",
+    "may_see",
     "refunds",
     "session_curve",
     "session_list",
@@ -1211,6 +1212,12 @@ def session_sales(
 
 
 # --- directory: the names a picker offers (added for the dashboard, issue 9) ----------------
+
+
+def may_see(engine: Engine, scope: Scope, level: Level, key: str | None) -> bool:
+    """Return True when ``key`` (a host, product or county id, by ``level``) exists and ``scope`` may see it."""
+    with engine.connect() as conn:
+        return _allowed(conn, _visible(conn, scope), level, key)
 
 
 def directory(engine: Engine, scope: Scope) -> dict[str, pl.DataFrame]:

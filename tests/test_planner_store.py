@@ -93,6 +93,15 @@ def test_save_list_load_and_resave(warehouse) -> None:  # type: ignore[no-untype
         assert conn.execute(select(func.count()).select_from(SessionPlanItem.__table__)).scalar() == 1
     assert planner.plans(engine, Scope.of(hosts=["someone-else"])).is_empty()
     assert planner.plan_vs_actual(engine, s.plan_id)["session_id"].to_list() == [None]
+    # the host and its county's envoy may open the saved session; another host may not, nor anyone a plan
+    # that does not exist
+    for scope in (Scope.of(hosts=["A1"]), Scope.of(counties=["ca"])):
+        assert planner.load_plan(engine, s.plan_id, scope).host_name == "甲一"
+    for scope, plan_id in ((Scope.of(hosts=["someone-else"]), s.plan_id), (Scope.everything(), "no-such-plan")):
+        with pytest.raises(planner.PlanError, match="no saved plan"):
+            planner.load_plan(engine, plan_id, scope)
+        with pytest.raises(planner.PlanError, match="no saved plan"):
+            planner.plan_vs_actual(engine, plan_id, scope)
 
 
 def test_cli_plans_saves_exports_and_compares(sample_world, tmp_path) -> None:  # type: ignore[no-untyped-def]
