@@ -66,7 +66,7 @@ _STATUS_RANK = {
     "cancelled": 6,
 }
 _PLACEHOLDER_GENRE = "数据将于第二天更新"
-_ETL_LOCK = 0x6C697665  # "live": PostgreSQL advisory lock id that serialises file loads
+_ETL_LOCK = 0x6C697665  # "live": PostgreSQL advisory lock id that serialises file loads (per schema, below)
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,9 @@ def file_transaction(engine: Engine) -> Iterator[Connection]:
     """Yield a connection in one transaction that holds the ETL's write lock until commit.
 
     SQLite: ``BEGIN IMMEDIATE`` (writers wait for each other; counts are exact). PostgreSQL: a
-    transaction-scoped advisory lock, so two loads of overlapping files run one after the other
-    instead of deadlocking on each other's rows.
+    transaction-scoped advisory lock of the connection's schema, so two loads of overlapping files into
+    one warehouse run one after the other instead of deadlocking on each other's rows, while loads into
+    warehouses in other schemas of the same database go ahead.
     """
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -101,7 +102,7 @@ def file_transaction(engine: Engine) -> Iterator[Connection]:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             trans = conn.begin()
-            conn.execute(select(func.pg_advisory_xact_lock(_ETL_LOCK)))
+            conn.execute(select(func.pg_advisory_xact_lock(_ETL_LOCK, func.hashtext(func.current_schema()))))
         try:
             yield conn
         except BaseException:

@@ -248,3 +248,37 @@ def test_read_ahead_keeps_order_raises_where_the_producer_failed_and_stops_early
             break
     assert not any(t.name == "etl-read-ahead" and t.is_alive() for t in threading.enumerate())
     assert len(produced) <= 3 + 2 + 2  # the consumer's items, the queue, one in the producer's hand
+
+
+@pytest.mark.postgres
+def test_the_write_lock_holds_one_schema_not_the_database(bare_pg) -> None:  # type: ignore[no-untyped-def]
+    """While a load holds a warehouse's write lock, a load into another schema of the same database goes
+    ahead and a second load into the same warehouse waits until the first commits."""
+    import threading
+
+    from etl.load import file_transaction
+    from livecommerce.warehouse.engine import make_engine
+    from tests.conftest import _drop_pg_schema, _new_pg_schema
+
+    other, other_schema = _new_pg_schema()
+    same = make_engine(bare_pg.url, schema=bare_pg.schema)
+    done = {"other": threading.Event(), "same": threading.Event()}
+
+    def load(engine, name: str) -> None:  # type: ignore[no-untyped-def]
+        with file_transaction(engine):
+            done[name].set()
+
+    try:
+        with file_transaction(bare_pg.engine):
+            loads = [threading.Thread(target=load, args=(e, n)) for e, n in ((other, "other"), (same, "same"))]
+            for t in loads:
+                t.start()
+            assert done["other"].wait(30.0)  # another warehouse: not held up
+            assert not done["same"].wait(1.0)  # the same warehouse: waits for the first load
+        assert done["same"].wait(30.0)
+        for t in loads:
+            t.join(30.0)
+    finally:
+        same.dispose()
+        other.dispose()
+        _drop_pg_schema(other_schema)
