@@ -339,17 +339,21 @@ class DemandModel:
         for i, (p, price) in enumerate(zip(product_ids, prices_fen, strict=True)):
             if not self.sellable(p):
                 continue
-            prod = self.product_row(p)
-            e = self.elasticities.get(p)
-            slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
-            ratio = price / prod["list_price_fen"] if prod.get("list_price_fen") else 1.0
             mu[i] = math.exp(
-                self.coef[f"product[{p}]"] + base + slope * math.log(ratio) + math.log(explain[i] / EXPOSURE_MINUTES)
+                self.coef[f"product[{p}]"] + base + self.price_term(p, price) + math.log(explain[i] / EXPOSURE_MINUTES)
             )
         var = self.var_a * mu + self.var_b * mu**2
         if not own:
             var = var + mu**2 * (math.exp(self.host_sd**2) - 1.0)
         return mu, np.maximum(var, mu)
+
+    def price_term(self, product_id: str, price_fen: float) -> float:
+        """Return the log effect on the product's demand of selling at ``price_fen`` instead of its list price:
+        ``elasticity × log(price / list price)`` (0 without a list price or a finite elasticity)."""
+        e = self.elasticities.get(product_id)
+        slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
+        listed = self.product_row(product_id).get("list_price_fen")
+        return slope * math.log(price_fen / listed if listed else 1.0)
 
     def distribution(self, mean: float, var: float) -> DemandDistribution:
         """Return the demand law of one product in one session (negative binomial with this mean and variance)."""
@@ -958,12 +962,9 @@ class _Lineup:
     def of(cls, model: DemandModel, products: list[str], prices_fen: Mapping[str, int] | None) -> _Lineup:
         rows = [model.product_row(p) for p in products]
         prices = [int((prices_fen or {}).get(p) or r["list_price_fen"]) for p, r in zip(products, rows, strict=True)]
-        terms = []
-        for p, r, price in zip(products, rows, prices, strict=True):
-            e = model.elasticities.get(p)
-            slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
-            ratio = price / r["list_price_fen"] if r.get("list_price_fen") else 1.0
-            terms.append(model.coef[f"product[{p}]"] + slope * math.log(ratio))
+        terms = [
+            model.coef[f"product[{p}]"] + model.price_term(p, price) for p, price in zip(products, prices, strict=True)
+        ]
         costs = [int(r.get("unit_cost_fen") or 0) for r in rows]
         return cls(products, np.asarray(prices, dtype=np.int64), np.asarray(costs, dtype=np.int64), np.asarray(terms))
 
@@ -1008,10 +1009,7 @@ def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, 
         row = model.product_row(p)
         listed = row.get("list_price_fen")
         new_price[p] = int(prices_fen.get(p) or listed)
-        e = model.elasticities.get(p)
-        slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
-        ratio = new_price[p] / listed if listed else 1.0
-        factor[p] = math.exp(slope * math.log(ratio))
+        factor[p] = math.exp(model.price_term(p, new_price[p]))
         cost[p] = int(row.get("unit_cost_fen") or 0)
     products = cands["products"].explode()
     offsets = np.concatenate([[0], np.cumsum(cands["products"].list.len().cast(pl.Int64).to_numpy())])
