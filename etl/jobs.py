@@ -54,6 +54,7 @@ from etl.validate import Prepared, Reject, prepared_batches
 from livecommerce.pipeline import read_ahead
 from livecommerce.schemas import C
 from livecommerce.warehouse import rollup_statistics_refreshed, statistics_refreshed
+from livecommerce.warehouse.rollups import WrittenLines
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
 from livecommerce.warehouse.upsert import UpsertResult
 
@@ -347,7 +348,7 @@ def _load_one(
     for _, reader in plan.tables:
         report.notes.extend(n for n in reader.notes if n not in report.notes)
     try:
-        with file_transaction(engine) as conn:
+        with file_transaction(engine) as conn, WrittenLines() as written:
             run_id = new_run(conn, path, sha, report.format, report.encoding)
             report.run_id = run_id
             if assign.products or assign.hosts:
@@ -396,6 +397,7 @@ def _load_one(
                         run_id=run_id,
                         platform=reader.platform,
                         assign=assign,
+                        written=written,
                     )
                     if kind == "orders" and frame.height:
                         order_platforms.update(frame[C.platform_id].unique().to_list())
@@ -409,10 +411,12 @@ def _load_one(
                     if progress:
                         progress(path, report.rows_read, None)
             for platform in touched:
-                pending_after_sales_applied(conn, platform, run_id)
+                if pending_after_sales_applied(conn, platform, run_id):
+                    written.spoil(platform)
             # issue 5: lines whose attribution the file may have changed (etl.attribution)
             for plat, times in reattributed(conn, run_id=run_id, platforms=order_platforms, spans=live_spans).items():
                 touched.setdefault(plat, []).extend(times)
+                written.spoil(plat)
             report.inserted, report.updated, report.unchanged = totals.inserted, totals.updated, totals.unchanged
             report.rejected = len({r.line for r in report.rejects if r.path == path}) + len(
                 {(r.path, r.line) for r in report.rejects if r.path != path}
@@ -423,7 +427,7 @@ def _load_one(
             spans = {p: [t for t in v if t is not None] for p, v in touched.items()}
             if totals.written >= ANALYZE_AFTER_ROWS:  # the planner must know the new size first
                 statistics_refreshed(conn)
-            refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v})
+            refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v}, written)
             if conn.dialect.name == "sqlite" or totals.written >= ANALYZE_AFTER_ROWS:
                 rollup_statistics_refreshed(conn)  # cheap on SQLite; PostgreSQL's autovacuum does small loads
             counts = {

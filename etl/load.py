@@ -26,6 +26,7 @@ from etl.attribution import attributed_frame
 from etl.extract.sniff import scan_file
 from etl.validate import Reject
 from livecommerce.schemas import C
+from livecommerce.warehouse.rollups import WrittenLines, refresh
 from livecommerce.warehouse.tables import (
     AfterSale,
     County,
@@ -38,7 +39,7 @@ from livecommerce.warehouse.tables import (
     RejectedRow,
     utcnow,
 )
-from livecommerce.warehouse.upsert import Merge, UpsertResult, upsert
+from livecommerce.warehouse.upsert import Merge, UpsertResult, as_written, upsert
 
 __all__ = [
     "Assignments",
@@ -383,19 +384,21 @@ def rows_written(
     run_id: int,
     platform: str | None,
     assign: Assignments,
+    written: WrittenLines | None = None,
 ) -> UpsertResult:
     """Upsert one batch of good rows of ``kind`` and return the counts.
 
     Orders: products and hosts seen for the first time are registered (unassigned unless
     ``assign`` says otherwise); lines are merged by :data:`ORDER_MERGE`. After-sale cases are
-    stored and applied to their lines. Dimensions are upserted on their ids.
+    stored and applied to their lines. Dimensions are upserted on their ids. ``written`` is told
+    which order lines were inserted and which platforms' lines changed otherwise (for the rollups).
     """
     if frame.height == 0:
         return UpsertResult()
     if kind == "orders":
         result = UpsertResult()
         for plat, part in frame.partition_by(C.platform_id, as_dict=True).items():
-            result = result + _orders_written(conn, part, plat[0], run_id, assign)
+            result = result + _orders_written(conn, part, plat[0], run_id, assign, written)
         return result
     if kind == "after_sale":
         rows = frame.with_columns(
@@ -417,7 +420,8 @@ def rows_written(
             update_columns=[c for c in rows.columns if c not in ("first_run_id", "last_run_id")],
             stamp=["last_run_id"],
         )
-        after_sales_applied(conn, platform or "", frame[C.order_id].unique().to_list(), run_id)
+        if after_sales_applied(conn, platform or "", frame[C.order_id].unique().to_list(), run_id) and written:
+            written.spoil(platform or "")
         return result
     table = {"counties": County, "hosts": Host, "products": Product, "product_aliases": ProductAlias}[kind].__table__
     rows = _frame_for({c.name for c in table.c}, frame)
@@ -426,7 +430,12 @@ def rows_written(
 
 
 def _orders_written(
-    conn: Connection, frame: pl.DataFrame, platform: str, run_id: int, assign: Assignments
+    conn: Connection,
+    frame: pl.DataFrame,
+    platform: str,
+    run_id: int,
+    assign: Assignments,
+    written: WrittenLines | None,
 ) -> UpsertResult:
     frame = _product_ids(conn, frame, platform, assign)
     _hosts_registered(conn, frame, platform, assign)
@@ -440,9 +449,15 @@ def _orders_written(
         extra += [pl.lit(assign.host_id).alias(C.host_id), pl.lit("file_host").alias(C.attribution_rule)]
     rows = _frame_for(_ORDER_COLUMNS, frame.with_columns(extra))
     update_columns = [c for c in ORDER_MERGE if c in rows.columns]
-    return upsert(
+    result = upsert(
         conn, OrderLine.__table__, rows, update_columns=update_columns, merge=ORDER_MERGE, stamp=["last_run_id"]
     )
+    if written is not None:
+        if result.updated or result.unchanged:  # some lines were there already
+            written.spoil(platform)
+        else:
+            written.add(platform, as_written(OrderLine.__table__, rows))
+    return result
 
 
 def pending_after_sales_applied(conn: Connection, platform: str, run_id: int) -> int:
@@ -581,21 +596,14 @@ def after_sales_applied(conn: Connection, platform: str, order_ids: Sequence[str
     return result.updated
 
 
-def refreshed_rollups(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]]) -> bool:
-    """Refresh the daily rollups touched by a load, in the load's transaction; return True if done.
+def refreshed_rollups(
+    conn: Connection,
+    platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]],
+    written: WrittenLines | None = None,
+) -> None:
+    """Refresh the rollups touched by a load, in the load's transaction.
 
-    ``platform_days`` maps a platform to the first and last order time the file touched. The
-    rollups arrive with issue 6 (``livecommerce.warehouse.rollups.refresh``); until then there is
-    nothing to refresh and this returns False.
+    ``platform_days`` maps a platform to the first and last order time the file touched;
+    ``written`` holds the lines the load inserted (see :func:`livecommerce.warehouse.rollups.refresh`).
     """
-    import importlib.util
-
-    if importlib.util.find_spec("livecommerce.warehouse.rollups") is None:
-        return False
-    from livecommerce.warehouse import rollups  # type: ignore[attr-defined]
-
-    refresh = getattr(rollups, "refresh", None)
-    if refresh is None:
-        return False
-    refresh(conn, platform_days)
-    return True
+    refresh(conn, platform_days, written)

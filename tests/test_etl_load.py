@@ -282,3 +282,58 @@ def test_the_write_lock_holds_one_schema_not_the_database(bare_pg) -> None:  # t
         same.dispose()
         other.dispose()
         _drop_pg_schema(other_schema)
+
+
+def test_rollups_of_a_first_load_come_from_the_lines_written_and_equal_a_rebuild(warehouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Files whose lines are all new, into days that held nothing paid, are rolled up from the lines as
+    the load wrote them: nothing is read back (the platform exports: 107 days, so in quarter spans). Files
+    that change lines already there (an after-sale sheet, sessions that re-attribute, the canonical
+    orders of the same world) read them back. Either way every rollup equals a rebuild from the facts."""
+    from livecommerce.warehouse import rollups
+    from livecommerce.warehouse.tables import metadata
+
+    sample = Path(__file__).parent.parent / "sample_data"
+    engine = warehouse.engine
+    reads: list[str] = []
+    real = rollups._line_pieces
+    monkeypatch.setattr(
+        rollups, "_line_pieces", lambda conn, platform, *a: reads.append(platform) or real(conn, platform, *a)
+    )
+    names = [t for t in metadata.tables if t.startswith("rollup_")]
+
+    def rolled() -> dict[str, list[tuple[Any, ...]]]:
+        with engine.connect() as conn:
+            return {
+                n: sorted(tuple(str(v) for v in r) for r in conn.execute(select(metadata.tables[n]))) for n in names
+            }
+
+    def rebuilt() -> dict[str, list[tuple[Any, ...]]]:
+        with engine.begin() as conn:
+            rollups.refresh_all(conn)
+        reads.clear()  # what the rebuild read
+        return rolled()
+
+    canonical, exports = sample / "canonical", sample / "exports"
+    load_paths(engine, [canonical / f for f in ("counties.csv", "hosts.csv", "products.csv", "product_aliases.csv")])
+    orders = ["douyin_orders.csv", "pinduoduo_orders.xlsx", "taobao_orders.csv", "taobao_items.csv"]
+    reports = load_paths(engine, [exports / f for f in orders])
+    assert [(r.status, r.inserted, r.updated) for r in reports if r.status != "skipped"] == [
+        ("loaded", 1222, 0), ("loaded", 702, 0), ("loaded", 4512, 0)
+    ]  # fmt: skip
+    assert reads == []  # every platform from the lines written
+    first = rolled()
+    assert len(first["rollup_daily"]) > 100 and {"douyin", "pinduoduo", "taobao"} == {
+        r[1] for r in first["rollup_platform_daily"]
+    }
+    assert rebuilt() == first
+    [after_sale] = load_paths(engine, [exports / "douyin_aftersale.csv"])
+    assert after_sale.inserted == 82 and reads == ["douyin"]  # refunds applied to lines: read back
+    refunded = rolled()
+    assert refunded != first and rebuilt() == refunded
+    reports = load_paths(
+        engine, [canonical / "sessions.csv", canonical / "session_log.jsonl", canonical / "orders.csv"]
+    )
+    assert [r.status for r in reports] == ["loaded"] * 3 and reports[-1].updated > 0
+    assert {"kuaishou", "taobao"} <= set(reads)
+    final = rolled()
+    assert final != refunded and rebuilt() == final

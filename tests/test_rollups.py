@@ -444,3 +444,49 @@ def test_monthly_rollups_are_the_daily_ones_summed_per_month(warehouse) -> None:
         refresh(conn, span)
     monthly, _ = check()
     assert monthly["day"].unique().to_list() == [D] and "H2" not in monthly["host_key"].to_list()
+
+
+def test_lines_as_written_give_what_the_database_reads_back(warehouse) -> None:  # type: ignore[no-untyped-def]
+    """``lines_as_read`` of the rows an insert wrote equals the lines the refresh reads back from the
+    database, value for value: unpaid lines left out, a cancelled line with a payment kept, empty and
+    missing keys, a buyer-less line keyed by its order, days in transit (whole, partial, refund before
+    shipping, a missing time), the local day across midnight, a time given in another zone, a column
+    the rows lack (the table's default)."""
+    from livecommerce.warehouse import rollups
+    from livecommerce.warehouse.upsert import as_written
+
+    shipped = _t(9, day=2)
+    extra = {"province": None, "refund_reason": None, "shipped_at_utc": None, "refunded_at_utc": None}
+    lines = [{**extra, **r} for r in LINES]
+    lines[0].update(host_id=None, product_id=None, province="甘肃省")
+    lines[1].update(buyer_id=None, refund_reason='坏果, "破损"', shipped_at_utc=shipped)
+    lines[2].update(shipped_at_utc=shipped, refunded_at_utc=shipped + dt.timedelta(days=3))  # exactly 3 days
+    lines[3].update(shipped_at_utc=shipped, refunded_at_utc=shipped + dt.timedelta(days=2, hours=23, seconds=59))
+    lines[5].update(shipped_at_utc=shipped, refunded_at_utc=shipped - dt.timedelta(hours=1), buyer_id="")
+    lines.append({**extra, **_line("o8", 1, status="paid", paid_at_utc=_t(22), province="", refunded_at_utc=shipped)})
+    lines.append({**extra, **_line("o9", 1, status="cancelled", paid_at_utc=None)})  # cancelled unpaid: not read
+    frame = pl.DataFrame(lines, schema=_order_schema(list(lines[0])))
+    frame = frame.with_columns(pl.col("paid_at_utc").dt.convert_time_zone("Asia/Shanghai")).drop("refund_fen")
+    span = (_t(0) - dt.timedelta(days=1), _t(0, day=4))
+    with warehouse.engine.begin() as conn:
+        _seed(conn)
+        conn.execute(OrderLine.__table__.delete())
+        upsert(conn, OrderLine.__table__, frame)
+        read_back = rollups._lines(conn, "douyin", *span)
+    mine = rollups.lines_as_read(as_written(OrderLine.__table__, frame))
+    assert mine.schema == read_back.schema
+    assert sorted(mine.iter_rows()) == sorted(read_back.iter_rows())
+    assert read_back.height == len(lines) - 2  # o4 and o9 never paid
+    assert {r["order_id"]: r["transit_days"] for r in read_back.iter_rows(named=True)} == {
+        "o1": -1, "o2": 3, "o3": 2, "o5": -1, "o6": -1, "o8": -1
+    }  # fmt: skip
+    assert sorted(mine.filter(pl.col("order_id") == "o1")["buyer_key"]) == ["b1", "o1"]
+    assert mine["refund_fen"].to_list() == [0] * mine.height  # the column's default
+    assert mine.filter(pl.col("order_id") == "o6")["day"].to_list() == [D + dt.timedelta(days=1)]
+
+
+def _order_schema(names: list[str]) -> dict[str, pl.DataType]:
+    """The polars types of ``order_line`` columns ``names`` (as the bulk upsert expects them)."""
+    from livecommerce.warehouse.upsert import _polars_schema
+
+    return _polars_schema(OrderLine.__table__, names)

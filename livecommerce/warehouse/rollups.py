@@ -61,7 +61,7 @@ from livecommerce.warehouse.tables import (
 )
 from livecommerce.warehouse.upsert import UpsertResult, upsert
 
-__all__ = ["PAID_STATUSES", "local_day", "paid_condition", "refresh", "refresh_all"]
+__all__ = ["PAID_STATUSES", "WrittenLines", "lines_as_read", "local_day", "paid_condition", "refresh", "refresh_all"]
 
 _TZ = ZoneInfo(LOCAL_TZ)
 #: statuses of a line that was paid (a ``cancelled`` line counts as paid when it has a payment time)
@@ -175,8 +175,7 @@ def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.da
     when = _when_parsed(conn)
 
     def typed(frame: pl.DataFrame) -> pl.DataFrame:
-        frame = frame.with_columns(when)
-        return frame.with_columns(pl.col("when").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("day"))
+        return _local_day(frame.with_columns(when))
 
     if conn.dialect.name == "postgresql":
         for piece in _copied_pieces(conn, stmt, schema):
@@ -219,11 +218,129 @@ def _copied_pieces(conn: Connection, stmt: Any, schema: dict[str, Any]) -> Itera
             yield frame(chunks)
 
 
+def _local_day(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the Asia/Shanghai ``day`` of its UTC ``when``."""
+    return frame.with_columns(pl.col("when").dt.convert_time_zone(LOCAL_TZ).dt.date().alias("day"))
+
+
+def lines_as_read(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return what :func:`_line_pieces` would read back for ``rows``, order lines as written to
+    ``order_line`` (its column names, UTC datetimes; absent columns are NULL): the paid lines only,
+    with the columns of :func:`_lines_stmt` computed the same way, and the local ``day``.
+
+    The ETL keeps this for the lines a load inserted (:class:`WrittenLines`), so that the rollups of a
+    first load's days need not read a million lines straight back; ``tests/test_rollups.py`` checks it
+    against the database's own reading on both dialects."""
+
+    def col(name: str, dtype: Any = pl.Utf8) -> pl.Expr:
+        return pl.col(name) if name in rows.columns else pl.lit(None, dtype=dtype)
+
+    def utc(name: str) -> pl.Expr:  # naive times are UTC, as the upsert stores them
+        dtype = rows.schema.get(name)
+        if not isinstance(dtype, pl.Datetime):
+            return col(name, pl.Datetime("us", "UTC")).cast(pl.Datetime("us", "UTC"))
+        stamp = pl.col(name).dt.cast_time_unit("us")
+        return stamp.dt.replace_time_zone("UTC") if dtype.time_zone is None else stamp.dt.convert_time_zone("UTC")
+
+    when = pl.coalesce(utc("paid_at_utc"), utc("created_at_utc"))
+    paid = (col("status").is_in(list(PAID_STATUSES)) | utc("paid_at_utc").is_not_null()).fill_null(False)
+    shipped, refunded = utc("shipped_at_utc"), utc("refunded_at_utc")
+    day_us = 86_400_000_000
+    transit = (
+        pl.when(shipped.is_not_null() & refunded.is_not_null() & (refunded >= shipped))
+        .then((refunded - shipped).dt.total_microseconds() // day_us)
+        .otherwise(-1)
+    )
+    flag = lambda cond: pl.when(cond.fill_null(False)).then(1).otherwise(0)  # noqa: E731
+    frame = rows.filter(paid).select(
+        pl.coalesce(col("host_id"), pl.lit("")).alias("host_key"),
+        pl.coalesce(col("product_id"), pl.lit("")).alias("product_key"),
+        pl.col("order_id").cast(pl.Utf8),
+        pl.col("line_no"),
+        pl.coalesce(col("buyer_id"), pl.col("order_id")).alias("buyer_key"),
+        when.alias("when"),
+        col("amount_fen", pl.Int64).alias("amount_fen"),
+        col("refund_fen", pl.Int64).alias("refund_fen"),
+        col("quantity", pl.Int64).alias("quantity"),
+        flag(col("status") == "cancelled").alias("cancelled"),
+        flag(col("attribution_provisional", pl.Boolean) == True).alias("provisional"),  # noqa: E712
+        pl.coalesce(col("province"), pl.lit("")).alias("province"),
+        pl.coalesce(col("refund_reason"), pl.lit("")).alias("reason"),
+        transit.alias("transit_days"),
+    )
+    schema = {
+        n: (pl.Datetime("us", "UTC") if n == "when" else pl.Int64 if n in _INTS else pl.Utf8) for n in frame.columns
+    }
+    return _local_day(frame.cast(schema))  # type: ignore[arg-type]
+
+
+class WrittenLines:
+    """The order lines one load inserted, per platform, as :func:`lines_as_read` gives them, parked
+    in Arrow files (memory holds one batch at a time whatever the size of the file).
+
+    :func:`refresh` reads a platform's lines from here instead of the database when its days held no
+    paid line before the load and the load only inserted lines of it: the lines in the window are then
+    exactly these. A write that did anything else to a platform's lines (an update, an applied
+    after-sale, a re-attribution) *spoils* the platform, which is then read from the database as
+    always. Use as a context manager (the folder is removed on exit)."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._files: dict[str, list[Path]] = {}
+        self._spoiled: set[str] = set()
+
+    def __enter__(self) -> WrittenLines:
+        self._folder = tempfile.TemporaryDirectory(prefix="livecommerce-written-")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+        self._files.clear()
+
+    def add(self, platform: str, rows: pl.DataFrame) -> None:
+        """Keep ``rows``, order lines of ``platform`` just inserted (as :func:`as_written` gives them)."""
+        if platform in self._spoiled or self._folder is None:
+            return
+        files = self._files.setdefault(platform, [])
+        path = Path(self._folder.name) / f"{len(self._files)}-{len(files)}.arrow"
+        lines_as_read(rows).write_ipc(path)
+        files.append(path)
+
+    def spoil(self, platform: str) -> None:
+        """Record that the load changed lines of ``platform`` otherwise than by inserting them."""
+        self._spoiled.add(platform)
+        for path in self._files.pop(platform, []):
+            path.unlink(missing_ok=True)
+
+    def usable(self, platform: str) -> bool:
+        """Return True if the load inserted lines of ``platform`` and every write to its lines was such
+        a plain insert, kept here."""
+        return self._folder is not None and platform not in self._spoiled and platform in self._files
+
+    def pieces(self, platform: str, start: dt.datetime, end: dt.datetime) -> Iterator[pl.DataFrame]:
+        """Yield the kept lines of ``platform`` paid (or created) in ``[start, end)``, a batch at a time."""
+        for path in self._files.get(platform, []):
+            piece = pl.read_ipc(path)
+            yield piece.filter((pl.col("when") >= start) & (pl.col("when") < end))
+
+
 def _no_lines(conn: Connection) -> pl.DataFrame:
     """An empty frame with the columns of :func:`_line_pieces`."""
     stmt = _lines_stmt(conn, "", _EPOCH, _EPOCH)
     empty = pl.DataFrame(schema=_raw_schema(conn, stmt)).with_columns(_when_parsed(conn))
     return empty.with_columns(pl.lit(None, dtype=pl.Date).alias("day"))
+
+
+def _pieces(
+    conn: Connection, platform: str, start: dt.datetime, end: dt.datetime, written: WrittenLines | None
+) -> Iterator[pl.DataFrame]:
+    """The lines of ``platform`` in ``[start, end)`` a piece at a time: from ``written`` when given,
+    else read from the database (:func:`_line_pieces`)."""
+    if written is not None:
+        return written.pieces(platform, start, end)
+    return _line_pieces(conn, platform, start, end)
 
 
 def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
@@ -232,16 +349,22 @@ def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime
 
 
 def _parked_spans(
-    conn: Connection, platform: str, first_day: dt.date, last_day: dt.date, folder: Path
+    conn: Connection,
+    platform: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    folder: Path,
+    written: WrittenLines | None = None,
 ) -> list[tuple[dt.date, dt.date, Callable[[], pl.DataFrame]]]:
-    """Read the lines of ``first_day`` … ``last_day`` and return ``(first, last, lines)`` for
-    consecutive spans of at most ``_PIECE`` days covering them (every span, with or without lines),
-    where ``lines()`` returns the span's lines. A longer history is read in one pass and its pieces
-    parked by span in Arrow files under ``folder``, so that memory holds one span at a time whatever
-    the length of the history. All database reading happens here, none in ``lines()``."""
+    """Read the lines of ``first_day`` … ``last_day`` (from ``written`` when given, see
+    :class:`WrittenLines`) and return ``(first, last, lines)`` for consecutive spans of at most
+    ``_PIECE`` days covering them (every span, with or without lines), where ``lines()`` returns the
+    span's lines. A longer history is read in one pass and its pieces parked by span in Arrow files
+    under ``folder``, so that memory holds one span at a time whatever the length of the history. All
+    database reading happens here, none in ``lines()``."""
     start, end = _utc_bounds(first_day, last_day)
     if last_day - first_day < _PIECE:
-        lines = _lines(conn, platform, start, end)
+        lines = pl.concat([_no_lines(conn), *_pieces(conn, platform, start, end, written)], rechunk=True)
         return [(first_day, last_day, lambda: lines)]
     spans = []
     day = first_day
@@ -250,7 +373,7 @@ def _parked_spans(
         day = spans[-1][1] + dt.timedelta(days=1)
     lasts = pl.Series([b for _, b in spans])
     files: dict[int, list[Path]] = {}
-    for piece in _line_pieces(conn, platform, start, end):
+    for piece in _pieces(conn, platform, start, end, written):
         piece = piece.with_columns(lasts.search_sorted(piece["day"], side="left").alias("_span"))
         for (k,), part in piece.group_by("_span"):
             path = folder / f"{platform}-{k}-{len(files.setdefault(int(k), []))}.arrow"
@@ -566,14 +689,20 @@ def _session_rows(conn: Connection, platform: str, start: dt.datetime, end: dt.d
     return pl.DataFrame(rows)
 
 
-def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]]) -> UpsertResult:
+def refresh(
+    conn: Connection,
+    platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]],
+    written: WrittenLines | None = None,
+) -> UpsertResult:
     """Rebuild the rollups for each platform's span of order times; return the upsert counts.
 
     ``platform_days`` maps a platform to the first and last (UTC) order time a load touched; every
     local day in between is recomputed from ``order_line``, a quarter of days at a time for a long
     span (see :func:`_parked_spans`; the next quarter is aggregated on a thread while one is written),
     and the sessions of those days from ``live_session``. Call it inside the transaction that
-    changed the facts.
+    changed the facts. ``written``: the lines the load inserted; a platform whose days held no paid
+    line before (no daily rollup row) and whose lines the load only inserted is aggregated from
+    them instead of read back (the same lines, see :class:`WrittenLines`).
     """
     result = UpsertResult()
     fresh: dict[str, list[pl.DataFrame]] = {source.name: [] for source, _ in _TOTALS}
@@ -589,8 +718,11 @@ def refresh(conn: Connection, platform_days: Mapping[str, tuple[dt.datetime, dt.
         # the day rows just written (the whole months' rows: the window is whole months), summed to
         # the monthly rollups in polars; a month may straddle two spans
         days: dict[str, list[pl.DataFrame]] = {name: [] for name in _MONTHLY_OF}
+        # nothing paid in these days before the load, and the load only inserted lines: the lines in
+        # the window are exactly those it wrote
+        inserted_only = written is not None and written.usable(platform) and _RP.name not in stored
         with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
-            spans = _parked_spans(conn, platform, first_day, last_day, Path(parked))
+            spans = _parked_spans(conn, platform, first_day, last_day, Path(parked), written if inserted_only else None)
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
                 for table, rows in tables:

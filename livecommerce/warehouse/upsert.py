@@ -41,7 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["Merge", "UpsertResult", "upsert"]
+__all__ = ["Merge", "UpsertResult", "as_written", "upsert"]
 
 #: how a column combines the stored value (first argument) with the incoming one (second)
 Merge = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]]
@@ -272,7 +272,7 @@ def _bulk_upsert(
     unknown = [c for c in columns if c not in table.c]
     if unknown:
         raise ValueError(f"{table.name} has no column(s) {unknown}")
-    frame = _with_defaults(table, frame)
+    frame = as_written(table, frame, key)
     columns = list(frame.columns)
     merge = dict(merge or {})
     stamp = [c for c in stamp if c in columns and c not in key]
@@ -280,13 +280,22 @@ def _bulk_upsert(
         c for c in (update_columns if update_columns is not None else columns) if c not in key and c not in stamp
     ]
     updatable = [c for c in updatable if c in columns]
-    # last occurrence of a key wins, as in the row path
-    frame = frame.unique(subset=key, keep="last", maintain_order=True)
     if conn.dialect.name == "postgresql":
         return _pg_copy_upsert(conn, table, frame, key, updatable, merge, stamp, stored)
     if conn.dialect.name == "sqlite":
         return _sqlite_bulk_upsert(conn, table, frame, key, updatable, merge, stamp)
     raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {conn.dialect.name}")
+
+
+def as_written(table: Table, frame: pl.DataFrame, key: Sequence[str] | None = None) -> pl.DataFrame:
+    """Return the rows the bulk path writes for ``frame``: the table's Python-side defaults filled in
+    for absent columns and, of rows repeated on the ``key`` (default: the primary key), the last.
+
+    When an upsert of ``frame`` reports every row inserted, these are exactly the rows now stored
+    (the ETL hands them to the rollup refresh instead of reading them back)."""
+    key = list(key or [c.name for c in table.primary_key.columns])
+    # last occurrence of a key wins, as in the row path
+    return _with_defaults(table, frame).unique(subset=key, keep="last", maintain_order=True)
 
 
 def _with_defaults(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
