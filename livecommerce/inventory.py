@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -64,19 +64,38 @@ def _json(obj: Any) -> dict[str, Any]:
 # --- demand distributions ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DemandDistribution:
     """Demand for a session or a period, as a quantile function on a fine grid of levels.
 
     ``levels``/``values`` are the quantile function (increasing), ``mean`` the forecast mean,
     ``kind`` how it was built (``interpolate``, ``normal``, ``negbin``). Build it with
-    :meth:`from_quantiles`, :meth:`from_forecast` or :meth:`normal`.
+    :meth:`from_quantiles`, :meth:`from_forecast` or :meth:`normal`. The grid is kept as a numpy
+    array; ``levels`` and ``values`` give it as tuples (made on first use: a plan builds hundreds of
+    these and only asks them questions).
     """
 
-    levels: tuple[float, ...]
-    values: tuple[float, ...]
     mean: float
     kind: str
+    grid: np.ndarray = field(repr=False)  # the values at the common levels
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The levels of the quantile function (the common grid)."""
+        return _U_LEVELS
+
+    @functools.cached_property
+    def values(self) -> tuple[float, ...]:
+        """The quantile function's values at :attr:`levels`."""
+        return tuple(self.grid.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DemandDistribution):
+            return NotImplemented
+        return (self.mean, self.kind) == (other.mean, other.kind) and np.array_equal(self.grid, other.grid)
+
+    def __hash__(self) -> int:
+        return hash((self.mean, self.kind, self.grid.tobytes()))
 
     @classmethod
     def from_quantiles(
@@ -114,6 +133,32 @@ class DemandDistribution:
         return cls._on_grid(vals, m, "interpolate")
 
     @classmethod
+    def from_quantile_rows(
+        cls, levels: Sequence[float], rows: np.ndarray, means: Sequence[float]
+    ) -> list[DemandDistribution]:
+        """Return ``[from_quantiles(dict(zip(levels, row)), mean) for row, mean in zip(rows, means)]``
+        (``interpolate``), the same numbers worked out for all rows at once: ``levels`` strictly
+        increasing in (0, 1), ``rows`` finite, one row of values per distribution. The planner builds a
+        plan's item laws this way (one numpy pass instead of one per item)."""
+        lv = np.asarray(levels, dtype=float)
+        if lv.ndim != 1 or len(lv) < 2 or not (np.all(np.diff(lv) > 0) and 0 < lv[0] and lv[-1] < 1):
+            raise ValueError(f"levels must be at least two, strictly increasing, between 0 and 1: {levels!r}")
+        qv = np.maximum.accumulate(np.maximum(np.asarray(rows, dtype=float).reshape(-1, len(lv)), 0.0), axis=1)
+        z = _normal_scores(tuple(lv.tolist()))
+        inside = (_U >= lv[0]) & (_U <= lv[-1])
+        j = np.clip(np.searchsorted(lv, _U, side="right") - 1, 0, len(lv) - 2)
+        # np.interp's own arithmetic (slope × (x − x_j) + y_j), so the values are the same to the bit
+        slope = (qv[:, j + 1] - qv[:, j]) / (lv[j + 1] - lv[j])
+        vals = np.where(inside, slope * (_U - lv[j]) + qv[:, j], 0.0)
+        lo_slope = (qv[:, 1] - qv[:, 0]) / (z[1] - z[0])
+        hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
+        below, above = _U < lv[0], _U > lv[-1]
+        vals[:, below] = qv[:, :1] + lo_slope[:, None] * (_ZU[below] - z[0])
+        vals[:, above] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above] - z[-1])
+        vals = np.maximum.accumulate(np.maximum(vals, 0.0), axis=1)
+        return [cls._on_grid(v, float(m), "interpolate") for v, m in zip(vals, means, strict=True)]
+
+    @classmethod
     def from_forecast(cls, row: Mapping[str, Any] | pl.DataFrame, fit: Fit = "interpolate") -> DemandDistribution:
         """Return the distribution of one forecast row (``mean`` and ``q{tau}`` columns, e.g. ``q0.9``)."""
         if isinstance(row, pl.DataFrame):
@@ -148,21 +193,20 @@ class DemandDistribution:
         vals = stats.nbinom.ppf(_U, r, r / (r + mean)).astype(float)
         return cls._on_grid(vals, float(mean), "negbin")
 
-    @functools.cached_property
+    @property
     def _levels(self) -> np.ndarray:
-        return np.asarray(self.levels)
+        return _U
 
-    @functools.cached_property
-    def _values(self) -> np.ndarray:  # the grid as an array once, not once per question
-        return np.asarray(self.values)
+    @property
+    def _values(self) -> np.ndarray:
+        return self.grid
 
     @classmethod
     def _on_grid(cls, values: np.ndarray, mean: float, kind: str) -> DemandDistribution:
-        """The distribution with ``values`` at the levels of the common grid; the arrays are kept as they
-        are (not converted back from the tuples on first use)."""
-        out = cls(_U_LEVELS, tuple(values.tolist()), mean, kind)
-        out.__dict__["_levels"], out.__dict__["_values"] = _U, np.asarray(values, dtype=float)
-        return out
+        """The distribution with ``values`` at the levels of the common grid (kept as a read-only array)."""
+        grid = np.array(values, dtype=float)
+        grid.flags.writeable = False
+        return cls(mean, kind, grid)
 
     def quantile(self, level: float) -> float:
         """Return the demand not exceeded with probability ``level``."""

@@ -449,3 +449,16 @@ def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyp
             assert r["host"] == s.host_name and r["gmv"] == format_yuan(s.expected_gmv_fen, lang=lang)
             assert r["interval"] == f"{format_yuan(s.gmv_low_fen, lang=lang)}–{format_yuan(s.gmv_high_fen, lang=lang)}"
     assert len(rows) >= 9
+
+
+def test_a_plans_item_laws_built_together_equal_one_at_a_time() -> None:
+    """``DemandModel.distributions`` (one pass for a plan's items) equals ``distribution`` pair by pair,
+    over Poisson-like (variance at or below the mean), over-dispersed, zero and negative means."""
+    rng = np.random.default_rng(3)
+    mean = np.concatenate([rng.gamma(1.0, 20.0, 300), [0.0, -1.0, 1e-6, 5.0, 5.0, 400.0]])
+    var = np.concatenate([mean[:300] * rng.uniform(0.5, 6.0, 300), [1.0, 1.0, 1e-6, 5.0, 5.0 + 1e-10, 9e4]])
+    together = planner._distributions(mean, var)
+    alone = [planner._distribution(float(m), float(v)) for m, v in zip(mean, var, strict=True)]
+    assert all(a == b for a, b in zip(together, alone, strict=True)) and len(together) == len(alone)
+    assert {d.kind for d in together} == {"interpolate"} and together[300].quantile(0.9) == 0.0
+    assert planner._distributions(np.array([]), np.array([])) == []
