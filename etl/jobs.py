@@ -413,8 +413,10 @@ def _load_one(
             for platform in touched:
                 if pending_after_sales_applied(conn, platform, run_id):
                     written.spoil(platform)
-            # issue 5: lines whose attribution the file may have changed (etl.attribution)
-            for plat, times in reattributed(conn, run_id=run_id, platforms=order_platforms, spans=live_spans).items():
+            # issue 5: lines whose attribution the file may have changed (etl.attribution); a platform
+            # whose lines the file only inserted has none (they were attributed on the way in)
+            updated = {p for p in order_platforms if not written.only_inserted(p)}
+            for plat, times in reattributed(conn, run_id=run_id, platforms=updated, spans=live_spans).items():
                 touched.setdefault(plat, []).extend(times)
                 written.spoil(plat)
             report.inserted, report.updated, report.unchanged = totals.inserted, totals.updated, totals.unchanged

@@ -314,6 +314,10 @@ class WrittenLines:
         for path in self._files.pop(platform, []):
             path.unlink(missing_ok=True)
 
+    def only_inserted(self, platform: str) -> bool:
+        """Return True if nothing but the inserts kept here changed ``platform``'s lines so far."""
+        return platform not in self._spoiled
+
     def usable(self, platform: str) -> bool:
         """Return True if the load inserted lines of ``platform`` and every write to its lines was such
         a plain insert, kept here."""
