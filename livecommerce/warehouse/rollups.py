@@ -95,7 +95,6 @@ _LS = LiveSession.__table__
 _SP = SessionProduct.__table__
 _PIECE = dt.timedelta(days=92)  # a longer span of days is aggregated a quarter at a time
 _FETCH = 100_000  # order lines fetched at once while reading a window
-_NEW_ROWS = 250_000  # rows of a rollup gathered before they are inserted (see _NewRows)
 _SESSION_REACH = dt.timedelta(hours=24)  # the longest session whose orders a window can contain
 
 
@@ -710,7 +709,6 @@ def refresh(
     them instead of read back (the same lines, see :class:`WrittenLines`).
     """
     result = UpsertResult()
-    new_rows = _NewRows(conn)
     fresh: dict[str, list[pl.DataFrame]] = {source.name: [] for source, _ in _TOTALS}
     refreshed: dict[str, tuple[dt.date, dt.date]] = {}
     for platform, (first, last) in sorted(platform_days.items()):
@@ -736,12 +734,12 @@ def refresh(
                         days[table.name].append(rows)
                     if table is _RGHM:
                         continue
-                    if table.name not in stored:  # nothing there: gathered and inserted in few statements
-                        result = result + new_rows.add(table, rows)
-                    else:  # rows of the span no longer there are deleted, even when none is left
+                    if table.name not in stored:
+                        stays = _typed_keys([], table, _day_key(table), platform)
+                    else:
                         stays = _stale_deleted(conn, table, platform, span_first, span_last, rows)
-                        if not rows.is_empty():
-                            result = result + upsert(conn, table, rows, stored=stays)
+                    if not rows.is_empty():
+                        result = result + upsert(conn, table, rows, stored=stays)
                     if table.name in fresh:
                         fresh[table.name].append(rows)
         sessions = _session_rows(conn, platform, start, end)
@@ -752,40 +750,9 @@ def refresh(
             target = _MONTHLY_OF[name]
             monthly = pl.concat(parts).with_columns(pl.col("day").dt.month_start()) if parts else pl.DataFrame()
             result = result + _replaced(conn, target, platform, first_day, last_day, _summed(monthly, target, platform))
-    result = result + new_rows.flushed()
     for source, target in _TOTALS:
         result = result + _totals(conn, source, target, fresh[source.name], refreshed)
     return result
-
-
-class _NewRows:
-    """Rollup rows for spans of a table that held no row at all, gathered (across spans and
-    platforms: their keys cannot meet) and inserted ``_NEW_ROWS`` at a time, in key order: a long
-    first load writes each table in a few statements instead of one per quarter and platform."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._parts: dict[str, tuple[Any, list[pl.DataFrame]]] = {}
-
-    def add(self, table: Any, rows: pl.DataFrame) -> UpsertResult:
-        """Keep ``rows`` of ``table``; return the counts of what had to be written now (or none)."""
-        if rows.is_empty():
-            return UpsertResult()
-        _, parts = self._parts.setdefault(table.name, (table, []))
-        parts.append(rows)
-        return self._written(table.name) if sum(p.height for p in parts) >= _NEW_ROWS else UpsertResult()
-
-    def flushed(self) -> UpsertResult:
-        """Write every row still kept; return the counts."""
-        result = UpsertResult()
-        for name in list(self._parts):
-            result = result + self._written(name)
-        return result
-
-    def _written(self, name: str) -> UpsertResult:
-        table, parts = self._parts.pop(name)
-        rows = pl.concat(parts).sort([c.name for c in table.primary_key.columns])
-        return upsert(self._conn, table, rows, stored=rows.head(0).select(*[c.name for c in table.primary_key.columns]))
 
 
 def _month_start(conn: Connection, day: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
