@@ -455,8 +455,8 @@ def _orders_written(
     if written is not None:
         if result.updated or result.unchanged:  # some lines were there already
             written.spoil(platform)
-        else:
-            written.add(platform, as_written(OrderLine.__table__, rows))
+        else:  # every row inserted: as many as given means no key repeated in the batch
+            written.add(platform, as_written(OrderLine.__table__, rows, repeats=result.inserted < rows.height))
     return result
 
 

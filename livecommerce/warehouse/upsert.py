@@ -287,15 +287,20 @@ def _bulk_upsert(
     raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {conn.dialect.name}")
 
 
-def as_written(table: Table, frame: pl.DataFrame, key: Sequence[str] | None = None) -> pl.DataFrame:
+def as_written(
+    table: Table, frame: pl.DataFrame, key: Sequence[str] | None = None, *, repeats: bool = True
+) -> pl.DataFrame:
     """Return the rows the bulk path writes for ``frame``: the table's Python-side defaults filled in
     for absent columns and, of rows repeated on the ``key`` (default: the primary key), the last.
 
     When an upsert of ``frame`` reports every row inserted, these are exactly the rows now stored
-    (the ETL hands them to the rollup refresh instead of reading them back)."""
+    (the ETL hands them to the rollup refresh instead of reading them back). ``repeats=False``: the
+    caller knows that no key repeats (an upsert that inserted ``frame.height`` rows), so none is
+    searched for."""
     key = list(key or [c.name for c in table.primary_key.columns])
+    filled = _with_defaults(table, frame)
     # last occurrence of a key wins, as in the row path
-    return _with_defaults(table, frame).unique(subset=key, keep="last", maintain_order=True)
+    return filled.unique(subset=key, keep="last", maintain_order=True) if repeats else filled
 
 
 def _with_defaults(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
