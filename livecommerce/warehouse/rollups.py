@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -276,40 +277,58 @@ def lines_as_read(rows: pl.DataFrame) -> pl.DataFrame:
 
 class WrittenLines:
     """The order lines one load inserted, per platform, as :func:`lines_as_read` gives them, parked
-    in Arrow files (memory holds one batch at a time whatever the size of the file).
+    in Arrow files (memory holds a batch or two at a time whatever the size of the file).
 
     :func:`refresh` reads a platform's lines from here instead of the database when its days held no
     paid line before the load and the load only inserted lines of it: the lines in the window are then
     exactly these. A write that did anything else to a platform's lines (an update, an applied
     after-sale, a re-attribution) *spoils* the platform, which is then read from the database as
-    always. Use as a context manager (the folder is removed on exit)."""
+    always. A batch is turned into those columns and written on a second thread while the database
+    takes the next one (:meth:`add` returns at once; an error comes out of the next call). Use as a
+    context manager (the folder is removed on exit)."""
 
     def __init__(self) -> None:
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._files: dict[str, list[Path]] = {}
         self._spoiled: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
 
     def __enter__(self) -> WrittenLines:
         self._folder = tempfile.TemporaryDirectory(prefix="livecommerce-written-")
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="written-lines")
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
         self._files.clear()
 
+    def _settled(self) -> None:
+        """Wait for the batches handed to the thread (raising what one of them raised)."""
+        pending, self._pending = self._pending, []
+        for job in pending:
+            job.result()
+
     def add(self, platform: str, rows: pl.DataFrame) -> None:
         """Keep ``rows``, order lines of ``platform`` just inserted (as :func:`as_written` gives them)."""
-        if platform in self._spoiled or self._folder is None:
+        if platform in self._spoiled or self._folder is None or self._pool is None:
             return
+        if len(self._pending) >= 2:  # at most two batches waiting: memory stays bounded
+            self._settled()
         files = self._files.setdefault(platform, [])
         path = Path(self._folder.name) / f"{len(self._files)}-{len(files)}.arrow"
-        lines_as_read(rows).write_ipc(path)
+        self._pending.append(self._pool.submit(lambda: lines_as_read(rows).write_ipc(path)))
         files.append(path)
 
     def spoil(self, platform: str) -> None:
         """Record that the load changed lines of ``platform`` otherwise than by inserting them."""
+        self._settled()
         self._spoiled.add(platform)
         for path in self._files.pop(platform, []):
             path.unlink(missing_ok=True)
@@ -325,6 +344,7 @@ class WrittenLines:
 
     def pieces(self, platform: str, start: dt.datetime, end: dt.datetime) -> Iterator[pl.DataFrame]:
         """Yield the kept lines of ``platform`` paid (or created) in ``[start, end)``, a batch at a time."""
+        self._settled()
         for path in self._files.get(platform, []):
             piece = pl.read_ipc(path)
             yield piece.filter((pl.col("when") >= start) & (pl.col("when") < end))
