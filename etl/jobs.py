@@ -40,6 +40,7 @@ from etl.load import (
     assignments_applied,
     file_transaction,
     finished_run,
+    host_known,
     manifest_recorded,
     new_run,
     order_span,
@@ -351,6 +352,13 @@ def _load_one(
         with file_transaction(engine) as conn, WrittenLines() as written:
             run_id = new_run(conn, path, sha, report.format, report.encoding)
             report.run_id = run_id
+            if assign.host_id and not host_known(conn, assign.host_id):  # lines name their host without a key
+                raise LoadRefused(
+                    f"{path}: host {assign.host_id!r} given with --host is not in the warehouse; nothing was "
+                    "loaded. Load the hosts file first (or map the export's 达人ID in the registry file). / "
+                    f"{path}：--host 指定的主播 {assign.host_id!r} 不在数仓中，未导入任何数据。"
+                    "请先导入主播文件（或在登记文件中映射导出中的达人ID）。"
+                )
             if assign.products or assign.hosts:
                 assignments_applied(conn, assign)
             totals = UpsertResult()

@@ -47,6 +47,7 @@ __all__ = [
     "assignments_applied",
     "file_transaction",
     "finished_run",
+    "host_known",
     "manifest_recorded",
     "new_run",
     "order_span",
@@ -132,6 +133,12 @@ def finished_run(conn: Connection, run_id: int, status: str, counts: Mapping[str
         .where(table.c.run_id == run_id)
         .values(status=status, finished_at_utc=utcnow(), message=message, **dict(counts))
     )
+
+
+def host_known(conn: Connection, host_id: str) -> bool:
+    """Return True if ``host_id`` is a stored host (``order_line.host_id`` has no foreign key since 0027)."""
+    hosts = Host.__table__
+    return conn.execute(select(hosts.c.host_id).where(hosts.c.host_id == host_id)).first() is not None
 
 
 def manifest_recorded(conn: Connection, sha: str, path: str, fmt: str, run_id: int) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from etl import assignments_from, load_paths
-from livecommerce.warehouse.tables import IngestRun, LoadedFile, OrderLine, Product, RejectedRow, metadata
+from etl.load import Assignments
+from livecommerce.warehouse.tables import Host, IngestRun, LoadedFile, OrderLine, Product, RejectedRow, metadata
 
 FIX = Path(__file__).parent / "fixtures" / "etl"
 NOW = dt.datetime(2024, 12, 17, tzinfo=dt.UTC)
@@ -140,6 +141,25 @@ def test_products_and_hosts_registered_unassigned_or_by_option(warehouse, tmp_pa
     assert products["douyin:3664938891258188413"] == "puan"  # --county for new products
     assert products["lixian-fuji-10jin"] == "lixian" and fuji == "lixian-fuji-10jin"  # the registry
     assert hosts["262326536451"] == "lixian" and hosts["7000000001"] == "puan"
+
+
+def test_a_file_credited_to_an_unknown_host_is_refused_whole(warehouse) -> None:  # type: ignore[no-untyped-def]
+    """``--host`` names the host of every line; a host the warehouse does not know refuses the file with
+    a message in both languages and writes nothing (``order_line.host_id`` has no foreign key since 0027:
+    the loader is what keeps lines to stored hosts); a known host credits every line to it."""
+    engine = warehouse.engine
+    [refused] = load_paths(engine, [FIX / "douyin_orders_bom.csv"], assign=Assignments(host_id="H404"), now=NOW)
+    assert refused.status == "refused" and "'H404'" in refused.message and "--host" in refused.message
+    assert "主播" in refused.message and "未导入" in refused.message
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OrderLine.__table__)).scalar() == 0
+        assert conn.execute(text("select count(*) from host")).scalar() == 0
+    with engine.begin() as conn:
+        conn.execute(Host.__table__.insert().values(host_id="H1", name="小王", kind="farmer"))
+    [loaded] = load_paths(engine, [FIX / "douyin_orders_bom.csv"], assign=Assignments(host_id="H1"), now=NOW)
+    with engine.connect() as conn:
+        credited = conn.execute(text("select host_id, attribution_rule from order_line")).all()
+    assert loaded.status == "loaded" and loaded.inserted == 3 and set(credited) == {("H1", "file_host")}
 
 
 def test_first_export_loads_unassigned_without_preparation(warehouse) -> None:  # type: ignore[no-untyped-def]

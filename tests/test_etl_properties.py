@@ -127,3 +127,8 @@ def test_any_load_order_twice_or_once_ends_in_the_same_warehouse(world) -> None:
             runs = set(conn.execute(text("select run_id from ingest_run")).scalars())
             lineage = conn.execute(text("select first_run_id, last_run_id from order_line")).all()
         assert lineage and all(first in runs and last in runs and first <= last for first, last in lineage)
+        # attribution (no foreign key since migration 0027): every credited line names a stored host
+        with shuffled.connect() as conn:
+            hosts = set(conn.execute(text("select host_id from host")).scalars())
+            credited = conn.execute(text("select host_id from order_line where host_id is not null")).scalars().all()
+        assert credited and set(credited) <= hosts

@@ -328,7 +328,7 @@ class OrderLine(Base):
     export_host_name: Mapped[str | None] = mapped_column(String(128))
     traffic_source: Mapped[str | None] = mapped_column(String(128))
     traffic_genre: Mapped[str | None] = mapped_column(String(128))
-    host_id: Mapped[str | None] = mapped_column(ForeignKey("host.host_id"))
+    host_id: Mapped[str | None] = mapped_column(String(128))  # derived by attribution: no foreign key (0027)
     session_id: Mapped[str | None] = mapped_column(String(128))
     attribution_rule: Mapped[str | None] = mapped_column(String(32))
     attribution_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
