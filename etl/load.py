@@ -427,7 +427,8 @@ def rows_written(
             update_columns=[c for c in rows.columns if c not in ("first_run_id", "last_run_id")],
             stamp=["last_run_id"],
         )
-        if after_sales_applied(conn, platform or "", frame[C.order_id].unique().to_list(), run_id) and written:
+        changed = after_sales_applied(conn, platform or "", frame[C.order_id].unique().to_list(), run_id)
+        if changed and written is not None:
             written.spoil(platform or "")
         return result
     table = {"counties": County, "hosts": Host, "products": Product, "product_aliases": ProductAlias}[kind].__table__
