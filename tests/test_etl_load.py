@@ -308,7 +308,8 @@ def test_rollups_of_a_first_load_come_from_the_lines_written_and_equal_a_rebuild
     """Files whose lines are all new, into days that held nothing paid, are rolled up from the lines as
     the load wrote them: nothing is read back (the platform exports: 107 days, so in quarter spans). Files
     that change lines already there (an after-sale sheet, sessions that re-attribute, the canonical
-    orders of the same world) read them back. Either way every rollup equals a rebuild from the facts."""
+    orders of the same world) read them back. Either way every rollup equals a rebuild from the facts
+    (new rollup rows are gathered across quarters and platforms, and inserted 500 at a time here)."""
     from livecommerce.warehouse import rollups
     from livecommerce.warehouse.tables import metadata
 
@@ -319,6 +320,7 @@ def test_rollups_of_a_first_load_come_from_the_lines_written_and_equal_a_rebuild
     monkeypatch.setattr(
         rollups, "_line_pieces", lambda conn, platform, *a: reads.append(platform) or real(conn, platform, *a)
     )
+    monkeypatch.setattr(rollups, "_NEW_ROWS", 500)  # new rollup rows written in many pieces
     names = [t for t in metadata.tables if t.startswith("rollup_")]
 
     def rolled() -> dict[str, list[tuple[Any, ...]]]:
