@@ -45,7 +45,6 @@ from etl.load import (
     new_run,
     order_span,
     pending_after_sales_applied,
-    refreshed_rollups,
     rejects_written,
     rows_written,
     sha256_of,
@@ -55,7 +54,7 @@ from etl.validate import Prepared, Reject, prepared_batches
 from livecommerce.pipeline import read_ahead
 from livecommerce.schemas import C
 from livecommerce.warehouse import rollup_statistics_refreshed, statistics_refreshed
-from livecommerce.warehouse.rollups import WrittenLines
+from livecommerce.warehouse.rollups import WrittenLines, refresh
 from livecommerce.warehouse.tables import IngestRun, Product, RejectedRow
 from livecommerce.warehouse.upsert import UpsertResult
 
@@ -437,7 +436,7 @@ def _load_one(
             spans = {p: [t for t in v if t is not None] for p, v in touched.items()}
             if totals.written >= ANALYZE_AFTER_ROWS:  # the planner must know the new size first
                 statistics_refreshed(conn)
-            refreshed_rollups(conn, {p: (min(v), max(v)) for p, v in spans.items() if v}, written)
+            refresh(conn, {p: (min(v), max(v)) for p, v in spans.items() if v}, written)  # in this transaction
             if conn.dialect.name == "sqlite" or totals.written >= ANALYZE_AFTER_ROWS:
                 rollup_statistics_refreshed(conn)  # cheap on SQLite; PostgreSQL's autovacuum does small loads
             counts = {

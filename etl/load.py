@@ -26,7 +26,7 @@ from etl.attribution import attributed_frame
 from etl.extract.sniff import scan_file
 from etl.validate import Reject
 from livecommerce.schemas import C
-from livecommerce.warehouse.rollups import WrittenLines, refresh
+from livecommerce.warehouse.rollups import WrittenLines
 from livecommerce.warehouse.tables import (
     AfterSale,
     County,
@@ -52,7 +52,6 @@ __all__ = [
     "new_run",
     "order_span",
     "pending_after_sales_applied",
-    "refreshed_rollups",
     "rejects_written",
     "rows_written",
     "sha256_of",
@@ -602,16 +601,3 @@ def after_sales_applied(conn: Connection, platform: str, order_ids: Sequence[str
         stamp=["last_run_id"],
     )
     return result.updated
-
-
-def refreshed_rollups(
-    conn: Connection,
-    platform_days: Mapping[str, tuple[dt.datetime, dt.datetime]],
-    written: WrittenLines | None = None,
-) -> None:
-    """Refresh the rollups touched by a load, in the load's transaction.
-
-    ``platform_days`` maps a platform to the first and last order time the file touched;
-    ``written`` holds the lines the load inserted (see :func:`livecommerce.warehouse.rollups.refresh`).
-    """
-    refresh(conn, platform_days, written)

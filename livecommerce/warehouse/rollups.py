@@ -191,12 +191,14 @@ def _line_pieces(conn: Connection, platform: str, start: dt.datetime, end: dt.da
         result.close()
 
 
+def _line_type(name: str, when: Any) -> Any:
+    """The polars type of column ``name`` of :func:`_lines_stmt` (``when`` as given)."""
+    return when if name == "when" else pl.Int64 if name in _INTS else pl.Utf8
+
+
 def _raw_schema(conn: Connection, stmt: Any) -> dict[str, Any]:
     """The polars types of the columns of :func:`_lines_stmt` as the driver returns them."""
-    return {
-        c.name: (_when_type(conn) if c.name == "when" else pl.Int64 if c.name in _INTS else pl.Utf8)
-        for c in stmt.selected_columns
-    }
+    return {c.name: _line_type(c.name, _when_type(conn)) for c in stmt.selected_columns}
 
 
 def _copied_pieces(conn: Connection, stmt: Any, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
@@ -270,10 +272,8 @@ def lines_as_read(rows: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(col("refund_reason"), pl.lit("")).alias("reason"),
         transit.alias("transit_days"),
     )
-    schema = {
-        n: (pl.Datetime("us", "UTC") if n == "when" else pl.Int64 if n in _INTS else pl.Utf8) for n in frame.columns
-    }
-    return _local_day(frame.cast(schema))  # type: ignore[arg-type]
+    schema = {n: _line_type(n, pl.Datetime("us", "UTC")) for n in frame.columns}
+    return _local_day(frame.cast(schema))
 
 
 class WrittenLines:
@@ -359,7 +359,7 @@ def _no_lines(conn: Connection) -> pl.DataFrame:
 
 
 def _pieces(
-    conn: Connection, platform: str, start: dt.datetime, end: dt.datetime, written: WrittenLines | None
+    conn: Connection, platform: str, start: dt.datetime, end: dt.datetime, written: WrittenLines | None = None
 ) -> Iterator[pl.DataFrame]:
     """The lines of ``platform`` in ``[start, end)`` a piece at a time: from ``written`` when given,
     else read from the database (:func:`_line_pieces`)."""
@@ -368,9 +368,12 @@ def _pieces(
     return _line_pieces(conn, platform, start, end)
 
 
-def _lines(conn: Connection, platform: str, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
-    """Return the lines of :func:`_lines_stmt` as one frame (with the local ``day``)."""
-    return pl.concat([_no_lines(conn), *_line_pieces(conn, platform, start, end)], rechunk=True)
+def _lines(
+    conn: Connection, platform: str, start: dt.datetime, end: dt.datetime, written: WrittenLines | None = None
+) -> pl.DataFrame:
+    """Return the lines of :func:`_lines_stmt` as one frame (with the local ``day``), from ``written``
+    when given (see :func:`_pieces`)."""
+    return pl.concat([_no_lines(conn), *_pieces(conn, platform, start, end, written)], rechunk=True)
 
 
 def _parked_spans(
@@ -389,7 +392,7 @@ def _parked_spans(
     database reading happens here, none in ``lines()``."""
     start, end = _utc_bounds(first_day, last_day)
     if last_day - first_day < _PIECE:
-        lines = pl.concat([_no_lines(conn), *_pieces(conn, platform, start, end, written)], rechunk=True)
+        lines = _lines(conn, platform, start, end, written)
         return [(first_day, last_day, lambda: lines)]
     spans = []
     day = first_day
@@ -818,8 +821,9 @@ class _NewRows:
 
     def _written(self, name: str) -> UpsertResult:
         table, parts = self._parts.pop(name)
-        rows = pl.concat(parts).sort([c.name for c in table.primary_key.columns])
-        return upsert(self._conn, table, rows, stored=rows.head(0).select(*[c.name for c in table.primary_key.columns]))
+        key = [c.name for c in table.primary_key.columns]
+        rows = pl.concat(parts).sort(key)
+        return upsert(self._conn, table, rows, stored=rows.head(0).select(key))  # none stored: all new
 
 
 def _month_start(conn: Connection, day: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
