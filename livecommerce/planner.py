@@ -1237,8 +1237,12 @@ def _evaluate(
     price_reasons: Mapping[str, tuple[Reason, ...]],
     stock_left: dict[str, float] | None,
     fixed_roles: Mapping[str, str] | None = None,
+    laws: _Laws | None = None,
 ) -> tuple[tuple[PlannedItem, ...], list[Reason], float, float, float]:
-    """Price, units and roles of each product of one session; return the items, notes, GMV mean, GMV sd, profit."""
+    """Price, units and roles of each product of one session; return the items, notes, GMV mean, GMV sd, profit.
+
+    ``laws``: the units and demand laws of all of ``products`` worked out beforehand (:func:`_session_laws`),
+    used when no product is left out for want of stock."""
     notes: list[Reason] = []
     live = []
     for p in products:
@@ -1250,13 +1254,16 @@ def _evaluate(
             continue
         live.append(p)
     prices = [int(prices_fen[p]) for p in live]
-    mu, var = model.units(host_id, start_local, minutes, live, prices)
+    if laws is not None and len(live) == len(products):
+        mu, var, dists = laws
+    else:
+        mu, var = model.units(host_id, start_local, minutes, live, prices)
+        dists = model.distributions(mu, var)
     roles = dict(fixed_roles or {})
     auto = _roles(model, live, mu)
     items = []
     gmv = gmv_var = profit = 0.0
     n = max(len(live), 1)
-    dists = model.distributions(mu, var)
     for k, p in enumerate(live):
         row = model.product_row(p)
         dist = dists[k]
@@ -1320,6 +1327,27 @@ def _evaluate(
             )
         )
     return tuple(items), notes, gmv, math.sqrt(gmv_var), profit
+
+
+_Laws = tuple[np.ndarray, np.ndarray, list[DemandDistribution]]
+
+
+def _session_laws(
+    model: DemandModel,
+    sessions: Sequence[tuple[str, dt.datetime, float, Sequence[str], Sequence[int]]],
+) -> list[_Laws]:
+    """The units, their variances and the demand laws of every product of each session (host, local start,
+    minutes, products, prices in fen), as :func:`_evaluate` would work them out session by session: the
+    laws of all sessions in one :meth:`DemandModel.distributions` pass (its fixed cost paid once a plan)."""
+    units = [model.units(h, start, minutes, list(products), list(fen)) for h, start, minutes, products, fen in sessions]
+    if not units:
+        return []
+    dists = model.distributions(np.concatenate([mu for mu, _ in units]), np.concatenate([var for _, var in units]))
+    out, at = [], 0
+    for mu, var in units:
+        out.append((mu, var, dists[at : at + len(mu)]))
+        at += len(mu)
+    return out
 
 
 def _session_reasons(
@@ -1428,10 +1456,9 @@ def plan_sessions(
             labels.setdefault(p, []).append(pid)
     decisions = _price_decisions(model, {p: u for p, u in reference.items() if p in labels}, labels)
     stock_left = {p: float(v) for p, v in stock.items()} if stock is not None else None
-    sessions = []
-    for pid, row in zip(ids, picked.iter_rows(named=True), strict=True):
-        h = row["host_id"]
-        host = model.host_row(h)
+    rows = list(picked.iter_rows(named=True))
+    terms = []  # per session: the prices, price tests and price reasons of its products
+    for pid, row in zip(ids, rows, strict=True):
         session_prices, tests, price_reasons = {}, {}, {}
         for p in row["products"]:
             rec = decisions.get(p)
@@ -1452,6 +1479,18 @@ def plan_sessions(
                     )
                 )
             price_reasons[p] = tuple(reasons)
+        terms.append((session_prices, tests, price_reasons))
+    laws = _session_laws(
+        model,
+        [
+            (row["host_id"], row["start_local"], row["minutes"], row["products"], [fen[p] for p in row["products"]])
+            for row, (fen, _, _) in zip(rows, terms, strict=True)
+        ],
+    )
+    sessions = []
+    for pid, row, (session_prices, tests, price_reasons), session_laws in zip(ids, rows, terms, laws, strict=True):
+        h = row["host_id"]
+        host = model.host_row(h)
         items, notes, gmv, sd, profit = _evaluate(
             model,
             h,
@@ -1462,6 +1501,7 @@ def plan_sessions(
             tests,
             price_reasons,
             stock_left,
+            laws=session_laws,
         )
         reasons = _session_reasons(
             model, h, row["start_local"], gmv, day_mean.get(f"{h}|{row['day']}"), row["clash"], quotas[h], days

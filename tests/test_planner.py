@@ -462,3 +462,31 @@ def test_a_plans_item_laws_built_together_equal_one_at_a_time() -> None:
     assert all(a == b for a, b in zip(together, alone, strict=True)) and len(together) == len(alone)
     assert {d.kind for d in together} == {"interpolate"} and together[300].quantile(0.9) == 0.0
     assert planner._distributions(np.array([]), np.array([])) == []
+
+
+def test_a_plans_sessions_evaluated_together_equal_one_at_a_time(model) -> None:  # type: ignore[no-untyped-def]
+    """``plan_sessions`` works out the laws of all its sessions in one pass (``_session_laws``): each session's
+    items and numbers equal those of evaluating it alone, with and without stock on hand."""
+    for stock in (None, {"a-apple": 40, "a-jam": 0}):
+        plan = planner.plan_sessions(model, ["A1", "A2", "A3", "A9"], NEXT, 14, stock=stock)
+        assert len(plan.sessions) >= 8
+        left = {p: float(v) for p, v in stock.items()} if stock is not None else None
+        for s in plan.sessions:
+            start = s.start_local
+            minutes = (s.end_utc - s.start_utc).total_seconds() / 60.0
+            products = [i.product_id for i in s.items]
+            dropped = [p for p in ("a-jam",) if stock is not None and p not in products]
+            items, _, gmv, sd, profit = planner._evaluate(
+                model,
+                s.host_id,
+                start,
+                minutes,
+                products + dropped,
+                {**{i.product_id: i.price_fen for i in s.items}, **{p: 2990 for p in dropped}},
+                {i.product_id: i.price_test for i in s.items},
+                {i.product_id: i.reasons[1 : [r.en[:7] for r in i.reasons].index("demand ")] for i in s.items},
+                left,
+            )
+            assert items == s.items
+            assert (round(gmv), round(profit)) == (s.expected_gmv_fen, s.expected_profit_fen)
+            assert round(gmv + planner._Z80 * sd) == s.gmv_high_fen
