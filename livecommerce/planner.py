@@ -20,7 +20,9 @@ thin part reads and writes the warehouse.
   in-season items, in supply season and with stock on hand), the price of each product
   (``pricing.recommend_price``; a proposed price test puts its test price on that session), the units
   to prepare (P50 / P90 and the newsvendor quantity of ``inventory.recommend_stock``), the expected
-  GMV with its 80% interval, and the reasons in Chinese and English.
+  GMV with its 80% interval, and the reasons in Chinese and English. ``detail=False`` gives an outline
+  (the same sessions and money without the item laws: what a screen listing a county's plan needs);
+  :func:`detail_sessions` completes the sessions a user opens or saves.
 * :func:`adjust_session` recomputes a session after a change of slot, products or prices from the
   fitted model (no refit); :func:`to_csv` and :func:`to_ics` export a plan (the iCalendar file goes
   into a phone calendar).
@@ -67,6 +69,7 @@ __all__ = [
     "adjust_session",
     "candidates",
     "demand_model",
+    "detail_sessions",
     "fit_demand",
     "load_plan",
     "plan_from_warehouse",
@@ -93,6 +96,7 @@ MIN_FLAG_ROWS = 20
 #: weeks of a host's recent history that set its usual number of sessions per week
 RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
+_SLOT_OF_HOUR = np.array([int(slot_of_hour(hr)) for hr in range(24)])  # the slot of each local start hour
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -251,23 +255,41 @@ class DemandModel:
             return 0.0, False
         return float(np.average(effects, weights=weights)), False
 
+    def _cell(self, slot: int, weekday: int) -> float:
+        """The overall log effect of ``slot`` on ``weekday``; a weekday never seen in this slot gets the
+        slot's mean over the weekdays seen."""
+        cell = f"cell[{slot},{weekday}]"
+        if cell in self.coef:
+            return self.coef[cell]
+        seen = [self.coef[f"cell[{slot},{d}]"] for d in range(7) if f"cell[{slot},{d}]" in self.coef]
+        return float(np.mean(seen)) if seen else min(v for k, v in self.coef.items() if k.startswith("cell["))
+
     def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
         """Return the log effect of a start in ``slot`` on ``weekday`` (0 = Monday) for the host: the overall
         cell plus the shrunk platform, county and host deviations, plus the start hour's deviation."""
         h = self._host_rows.get(host_id)
         if h is None:
             raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
-        cell = f"cell[{slot},{weekday}]"
-        if cell in self.coef:
-            value = self.coef[cell]
-        else:  # a weekday never seen in this slot: the slot's mean over the weekdays seen
-            seen = [self.coef[f"cell[{slot},{d}]"] for d in range(7) if f"cell[{slot},{d}]" in self.coef]
-            value = float(np.mean(seen)) if seen else min(v for k, v in self.coef.items() if k.startswith("cell["))
+        value = self._cell(slot, weekday)
         for level, key in (("platform", h["platform_id"]), ("county", h["county_id"]), ("host", host_id)):
             value += self.deviations.get(level, {}).get((str(key or ""), slot, weekday), 0.0)
         if hour is not None:
             value += self.hour.get(int(hour), 0.0)
         return value
+
+    def start_terms(self, host_id: str) -> np.ndarray:
+        """Return :meth:`slot_effect` of a start at each weekday and local hour for the host, as a 7 × 24
+        array (the slot of each hour): the same sums in the same order, worked out table by table."""
+        h = self._host_rows.get(host_id)
+        if h is None:
+            raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
+        slots, days = range(len(SLOTS)), range(7)
+        value = np.array([[self._cell(s, d) for d in days] for s in slots])
+        for level, key in (("platform", h["platform_id"]), ("county", h["county_id"]), ("host", host_id)):
+            table, k = self.deviations.get(level, {}), str(key or "")
+            value = value + np.array([[table.get((k, s, d), 0.0) for d in days] for s in slots])
+        hours = np.array([self.hour.get(hr, 0.0) for hr in range(24)])
+        return value[_SLOT_OF_HOUR, :].T + hours[None, :]
 
     def flag_effect(self, day: dt.date) -> dict[str, float]:
         """Return the log effect of each festival flag active on ``day`` (only flags the model knows)."""
@@ -278,7 +300,10 @@ class DemandModel:
 
     def duration(self, host_id: str, slot: int) -> float:
         """Return the typical live minutes of a session in ``slot`` for the host (else county, else overall)."""
-        county = self.host_row(host_id)["county_id"]
+        row = self._host_rows.get(host_id)
+        if row is None:
+            raise PlanError(f"unknown host {host_id!r} / 未知主播 {host_id!r}")
+        county = row["county_id"]
         for key in (host_id, county or "", ""):
             if (key, slot) in self.durations:
                 return self.durations[(key, slot)]
@@ -660,7 +685,9 @@ class PlannedItem:
     ``role``: ``traffic`` (draws the room: most units), ``profit`` (margin), ``in_season`` (seasonal
     product in its supply season). ``units_p50``/``units_p90``: demand quantiles; ``units_to_prepare``:
     the newsvendor quantity (``inventory.recommend_stock``), capped by the stock on hand when known.
-    ``price_test``: this session carries a test price of a proposed price test.
+    ``price_test``: this session carries a test price of a proposed price test. In an outline
+    (``plan_sessions(..., detail=False)``) the three quantities are ``None`` and ``reasons`` holds the role
+    and price reasons only; :func:`detail_sessions` works them out.
     """
 
     product_id: str
@@ -671,9 +698,9 @@ class PlannedItem:
     price_test: bool
     explain_minutes: float
     expected_units: float
-    units_p50: int
-    units_p90: int
-    units_to_prepare: int
+    units_p50: int | None
+    units_p90: int | None
+    units_to_prepare: int | None
     expected_gmv_fen: int
     expected_profit_fen: int
     stock_on_hand: int | None
@@ -703,6 +730,11 @@ class PlannedSession:
     items: tuple[PlannedItem, ...]
     reasons: tuple[Reason, ...]
     status: str = "draft"
+
+    @property
+    def detailed(self) -> bool:
+        """True when the items carry their demand quantiles and units to prepare (not an outline)."""
+        return all(i.units_to_prepare is not None for i in self.items)
 
     @property
     def start_local(self) -> dt.datetime:
@@ -880,7 +912,6 @@ def candidates(
     dates = [start + dt.timedelta(days=k) for k in range(days + 1)]
     weekdays = np.array([d.weekday() for d in dates])
     flags = np.array([sum(model.flag_effect(d).values()) for d in dates])
-    slot_by_hour = [int(slot_of_hour(hr)) for hr in range(24)]
     lineups: list[_Lineup] = []  # a county's line-up of a day, the same for all its hosts
     lineup_of: dict[tuple[Any, int], int] = {}
     parts: list[dict[str, Any]] = []
@@ -902,10 +933,7 @@ def candidates(
         hour = minute % 1440 // 60
         begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
         effect = np.array([model.host_effect(h, d)[0] for d in dates])
-        start_term = np.zeros((7, 24))  # weekday × hour, for the pairs this host's options reach
-        for code in np.unique(weekdays[begin_day] * 24 + hour[None, :]).tolist():
-            w, hr = divmod(code, 24)
-            start_term[w, hr] = model.slot_effect(h, slot_by_hour[hr], w, hr)
+        start_term = model.start_terms(h)  # weekday × hour
         kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
         sizes = np.array([len(x.products) for x in lineups])[kinds]
         explain = np.maximum(model.explain_share * minutes[None, :] / sizes[:, None], 1.0)
@@ -1082,17 +1110,18 @@ def schedule(
     for county, a, b in busy:
         take(county, _micros(a), _micros(b), "")
     left = {h: q for h, q in quotas.items() if q > 0}  # sessions each host may still get
-    days_used: set[str] = set()
-    picked_at: dict[str, int] = {}  # host|day -> the position (in score order) of its picked start
-    pushed: list[tuple[int, int]] = []  # (position, sessions taken when it was looked at) of starts that clashed
+    days_used: set[int] = set()  # host-day codes (see below) that have their session
+    picked_at: dict[int, int] = {}  # host-day code -> the position (in score order) of its picked start
+    pushed_at: list[np.ndarray] = []  # positions (in score order) of starts that clashed …
+    pushed_n: list[np.ndarray] = []  # … and how many sessions were taken when each was looked at
     keep: list[int] = []
-    order = cands.with_row_index("_i").sort(["score", "start_local", "host_id"], descending=[True, False, False])
-    rows, hosts, host_days, counties = (
-        order["_i"].to_list(),
-        order["host_id"].to_list(),
-        order.select(_host_day())[:, 0].to_list(),  # a host's day as one key
-        order["county_id"].to_list(),
+    order = cands.sort(["score", "start_local", "host_id"], descending=[True, False, False])
+    hosts, counties = order["host_id"].to_list(), order["county_id"].to_list()
+    # a host's day as one integer: the host's rank among the hosts, then the day
+    host_days = (
+        order["host_id"].rank("dense").cast(pl.Int64).to_numpy() * 1_000_000 + order["day"].cast(pl.Int64).to_numpy()
     )
+    day_codes = host_days.tolist()
     begins = order["start_local"].dt.epoch("us").to_numpy()
     finishes = order["end_local"].dt.epoch("us").to_numpy()
     county_codes = order["county_id"].fill_null("\x00").rank("dense").to_numpy()
@@ -1110,8 +1139,10 @@ def schedule(
                 blocked[mine] = (j > 0) & (before > begins[first:last][mine])
         taken_before = len(history)
         picks: list[int] = []
+        clashed: list[int] = []
+        clashed_n: list[int] = []
         for k in (first + np.flatnonzero(~blocked)).tolist():
-            h, hd, county = hosts[k], host_days[k], counties[k]
+            h, hd, county = hosts[k], day_codes[k], counties[k]
             if hd in days_used or not left.get(h):
                 continue
             a, b = int(begins[k]), int(finishes[k])
@@ -1119,23 +1150,33 @@ def schedule(
             if s:  # the busy interval starting last before this one ends is the only one that may overlap it
                 j = bisect.bisect_left(s, b)
                 if j and ends[county][j - 1] > a:
-                    pushed.append((k, len(history)))
+                    clashed.append(k)
+                    clashed_n.append(len(history))
                     continue
-            keep.append(rows[k])
+            keep.append(k)
             picks.append(k)
             picked_at[hd] = k
             left[h] -= 1
             days_used.add(hd)
             take(county, a, b, h)
         at = first + np.flatnonzero(blocked)
-        pushed.extend(zip(at.tolist(), (taken_before + np.searchsorted(picks, at)).tolist(), strict=True))
-    picked = cands.with_row_index("_i").filter(pl.col("_i").is_in(keep)).sort("start_local", "host_id")
+        pushed_at += [at, np.asarray(clashed, dtype=np.int64)]
+        pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
+    # the picked rows in time order, and the host-day code of each
+    chosen = order[keep].with_columns(pl.Series("_hd", host_days[keep])).sort("start_local", "host_id")
     # the better starts of the days the hosts got, and who held their time when they were looked at: every
     # such start against every session taken before it, at once
-    mine = [(k, n) for k, n in pushed if k < picked_at.get(host_days[k], -1)]
-    who: dict[str, set[str]] = {}
-    if mine and history:
-        at, taken = (np.asarray(x, dtype=np.int64) for x in zip(*mine, strict=True))
+    at, taken = np.concatenate(pushed_at).astype(np.int64), np.concatenate(pushed_n).astype(np.int64)
+    got = np.array(sorted(picked_at), dtype=np.int64)  # host-days that got a session, and the position picked
+    got_at = np.array([picked_at[x] for x in got.tolist()], dtype=np.int64)
+    if len(got):
+        j = np.minimum(np.searchsorted(got, host_days[at]), len(got) - 1)
+        better = (got[j] == host_days[at]) & (at < got_at[j])
+        at, taken = at[better], taken[better]
+    else:
+        at = at[:0]
+    who: dict[int, set[str]] = {}
+    if len(at) and history:
         code = {c: i for i, c in enumerate(dict.fromkeys(c for c, *_ in history))}
         h_county = np.array([code[c] for c, *_ in history])
         h_a, h_b = (np.array([t[i] for t in history], dtype=np.int64) for i in (1, 2))
@@ -1147,17 +1188,12 @@ def schedule(
             & (np.arange(len(history))[None, :] < taken[:, None])
         )
         for r, i in zip(*np.nonzero(overlap), strict=True):
-            who.setdefault(host_days[int(at[r])], set()).add(history[int(i)][3] or "?")
-    clash = [sorted(who.get(f"{h}|{d}", ())) for h, d in picked.select("host_id", "day").iter_rows()]
-    return picked.drop("_i").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+            who.setdefault(day_codes[int(at[r])], set()).add(history[int(i)][3] or "?")
+    clash = [sorted(who.get(hd, ())) for hd in chosen["_hd"].to_list()]
+    return chosen.drop("_hd").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
 
 
 _SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
-
-
-def _host_day() -> pl.Expr:
-    """``host_id|day``: the key of a host's day in :func:`schedule`."""
-    return pl.concat_str("host_id", pl.col("day").cast(pl.String), separator="|")
 
 
 def _micros(t: dt.datetime) -> int:
@@ -1238,11 +1274,16 @@ def _evaluate(
     stock_left: dict[str, float] | None,
     fixed_roles: Mapping[str, str] | None = None,
     laws: _Laws | None = None,
+    detail: bool = True,
 ) -> tuple[tuple[PlannedItem, ...], list[Reason], float, float, float]:
     """Price, units and roles of each product of one session; return the items, notes, GMV mean, GMV sd, profit.
 
     ``laws``: the units and demand laws of all of ``products`` worked out beforehand (:func:`_session_laws`),
-    used when no product is left out for want of stock."""
+    used when no product is left out for want of stock. ``detail=False`` (only without stock): the items
+    without their demand laws (no quantiles, units to prepare or demand reason); the session's numbers
+    are the same."""
+    if not detail and stock_left is not None:
+        raise ValueError("stock on hand is used up through the demand laws: an outline cannot carry it")
     notes: list[Reason] = []
     live = []
     for p in products:
@@ -1258,7 +1299,7 @@ def _evaluate(
         mu, var, dists = laws
     else:
         mu, var = model.units(host_id, start_local, minutes, live, prices)
-        dists = model.distributions(mu, var)
+        dists = model.distributions(mu, var) if detail else []
     roles = dict(fixed_roles or {})
     auto = _roles(model, live, mu)
     items = []
@@ -1266,44 +1307,44 @@ def _evaluate(
     n = max(len(live), 1)
     for k, p in enumerate(live):
         row = model.product_row(p)
-        dist = dists[k]
         price, cost = prices[k], row.get("unit_cost_fen")
-        plan = recommend_stock(
-            dist,
-            price=price / 100.0,
-            unit_cost=cost / 100.0 if cost else None,
-            shelf_life_days=row.get("shelf_life_days"),
-            category=row.get("category"),
-        )
-        p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
-        prepare = plan.quantity
         reasons = [_role_reason(roles.get(p) or auto[p], row["title"], float(mu[k]), row)]
         reasons += list(price_reasons.get(p, ()))
-        reasons.append(
-            Reason(
-                f"demand {mu[k]:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: "
-                + plan.reasons[-1].split(" / ")[0],
-                f"预计需求 {mu[k]:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件："
-                + plan.reasons[-1].partition(" / ")[2],
+        p50 = p90 = prepare = on_hand = None
+        sales, sales_var = float(mu[k]), float(var[k])
+        if detail:  # the demand law: quantiles, units to prepare, what the stock on hand covers
+            dist = dists[k]
+            plan = recommend_stock(
+                dist,
+                price=price / 100.0,
+                unit_cost=cost / 100.0 if cost else None,
+                shelf_life_days=row.get("shelf_life_days"),
+                category=row.get("category"),
             )
-        )
-        on_hand = None
-        sales = float(mu[k])
-        sales_var = float(var[k])
-        if stock_left is not None and p in stock_left:
-            on_hand = math.floor(stock_left[p])
-            if prepare > on_hand:
-                out_p = 1 - dist.cdf(on_hand)
-                reasons.append(
-                    Reason(
-                        f"only {on_hand} on hand: bring them all; sold out with probability {out_p:.0%}",
-                        f"现有库存仅 {on_hand} 件：全部带上；售罄概率 {out_p:.0%}",
-                    )
+            p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
+            prepare = plan.quantity
+            reasons.append(
+                Reason(
+                    f"demand {mu[k]:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: "
+                    + plan.reasons[-1].split(" / ")[0],
+                    f"预计需求 {mu[k]:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件："
+                    + plan.reasons[-1].partition(" / ")[2],
                 )
-                prepare = on_hand
-            sales = float(mu[k]) - dist.expected_shortage(on_hand)
-            sales_var = min(sales_var, float(on_hand) ** 2)
-            stock_left[p] -= sales
+            )
+            if stock_left is not None and p in stock_left:
+                on_hand = math.floor(stock_left[p])
+                if prepare > on_hand:
+                    out_p = 1 - dist.cdf(on_hand)
+                    reasons.append(
+                        Reason(
+                            f"only {on_hand} on hand: bring them all; sold out with probability {out_p:.0%}",
+                            f"现有库存仅 {on_hand} 件：全部带上；售罄概率 {out_p:.0%}",
+                        )
+                    )
+                    prepare = on_hand
+                sales = float(mu[k]) - dist.expected_shortage(on_hand)
+                sales_var = min(sales_var, float(on_hand) ** 2)
+                stock_left[p] -= sales
         gmv += sales * price
         gmv_var += sales_var * price**2
         profit += sales * (price - (cost or 0))
@@ -1319,7 +1360,7 @@ def _evaluate(
                 expected_units=round(float(mu[k]), 2),
                 units_p50=p50,
                 units_p90=p90,
-                units_to_prepare=int(prepare),
+                units_to_prepare=None if prepare is None else int(prepare),
                 expected_gmv_fen=round(sales * price),
                 expected_profit_fen=round(sales * (price - (cost or 0))),
                 stock_on_hand=on_hand,
@@ -1415,12 +1456,19 @@ def plan_sessions(
     max_products: int = 4,
     objective: str = "gmv",
     now: dt.datetime | None = None,
+    detail: bool = True,
 ) -> Plan:
     """Propose sessions for ``host_ids`` from ``start`` over ``days`` days; return a :class:`Plan`.
 
     Each host gets its usual number of sessions per week (or ``sessions_per_week``) on its best days,
     never overlapping another session of its county (planned here or ``busy``: county, local start, local
-    end). ``stock`` (units on hand per product, optional) is used up session by session."""
+    end). ``stock`` (units on hand per product, optional) is used up session by session.
+
+    ``detail=False`` returns an outline: the same sessions, times, line-ups, prices and expected GMV, but
+    items without their demand quantiles and units to prepare (:func:`detail_sessions` adds them, equal
+    to those of ``detail=True``). A county's plan is mostly those item laws; a screen that shows one
+    session at a time needs one session's. With ``stock`` the plan is always detailed (the stock is used
+    up through the laws)."""
     if days < 1:
         raise PlanError(f"days must be at least 1, not {days} / 天数至少为 1")
     if not host_ids:
@@ -1480,13 +1528,18 @@ def plan_sessions(
                 )
             price_reasons[p] = tuple(reasons)
         terms.append((session_prices, tests, price_reasons))
-    laws = _session_laws(
-        model,
-        [
-            (row["host_id"], row["start_local"], row["minutes"], row["products"], [fen[p] for p in row["products"]])
-            for row, (fen, _, _) in zip(rows, terms, strict=True)
-        ],
-    )
+    detail = detail or stock is not None
+    laws: list[_Laws | None] = [None] * len(rows)
+    if detail:
+        laws = list(
+            _session_laws(
+                model,
+                [
+                    (r["host_id"], r["start_local"], r["minutes"], r["products"], [fen[p] for p in r["products"]])
+                    for r, (fen, _, _) in zip(rows, terms, strict=True)
+                ],
+            )
+        )
     sessions = []
     for pid, row, (session_prices, tests, price_reasons), session_laws in zip(ids, rows, terms, laws, strict=True):
         h = row["host_id"]
@@ -1502,6 +1555,7 @@ def plan_sessions(
             price_reasons,
             stock_left,
             laws=session_laws,
+            detail=detail,
         )
         reasons = _session_reasons(
             model, h, row["start_local"], gmv, day_mean.get(f"{h}|{row['day']}"), row["clash"], quotas[h], days
@@ -1529,6 +1583,43 @@ def plan_sessions(
     return Plan(tuple(sessions), start, days, now or dt.datetime.now(dt.UTC))
 
 
+def detail_sessions(model: DemandModel, sessions: Sequence[PlannedSession]) -> list[PlannedSession]:
+    """Return ``sessions`` with the items of outlines (``plan_sessions(..., detail=False)``) worked out in
+    full: demand quantiles, units to prepare and their reasons, equal to those ``detail=True`` gives.
+    Detailed sessions come back as they are; the laws of the others are built in one pass."""
+    todo = [k for k, s in enumerate(sessions) if not s.detailed]
+    laws = _session_laws(
+        model,
+        [
+            (
+                sessions[k].host_id,
+                sessions[k].start_local,
+                (sessions[k].end_utc - sessions[k].start_utc).total_seconds() / 60.0,
+                [i.product_id for i in sessions[k].items],
+                [i.price_fen for i in sessions[k].items],
+            )
+            for k in todo
+        ],
+    )
+    out = list(sessions)
+    for k, session_laws in zip(todo, laws, strict=True):
+        s = sessions[k]
+        items, *_ = _evaluate(
+            model,
+            s.host_id,
+            s.start_local,
+            (s.end_utc - s.start_utc).total_seconds() / 60.0,
+            [i.product_id for i in s.items],
+            {i.product_id: i.price_fen for i in s.items},
+            {i.product_id: i.price_test for i in s.items},
+            {i.product_id: i.reasons[1:] for i in s.items},  # an outline's item: its role, then its price reasons
+            None,
+            laws=session_laws,
+        )
+        out[k] = replace(s, items=items)
+    return out
+
+
 def adjust_session(
     model: DemandModel,
     session: PlannedSession,
@@ -1543,6 +1634,7 @@ def adjust_session(
     model (no refit). A product added gets its list price unless ``prices_fen`` says otherwise. Raises
     :class:`PlanError` when the new time overlaps one of ``others`` of the same county, or a product is not
     of the host's county."""
+    session = detail_sessions(model, [session])[0]  # an outline's items: their reasons in full first
     host = model.host_row(session.host_id)
     begin = start_local or session.start_local
     length = minutes if minutes is not None else (session.end_utc - session.start_utc).total_seconds() / 60.0
@@ -1976,10 +2068,11 @@ def plan_from_warehouse(
     sessions_per_week: float | None = None,
     max_products: int = 4,
     objective: str = "gmv",
+    detail: bool = True,
 ) -> Plan:
     """Return a plan for one host or every host of a county from the warehouse's history (see
-    :func:`plan_sessions`), avoiding the saved plans of the county's other hosts. The scope must see the
-    host or county (:class:`PlanError` otherwise)."""
+    :func:`plan_sessions`; ``detail=False``: an outline), avoiding the saved plans of the county's other
+    hosts. The scope must see the host or county (:class:`PlanError` otherwise)."""
     from livecommerce.scope import Scope
 
     scope = scope or Scope.everything()
@@ -2010,6 +2103,7 @@ def plan_from_warehouse(
         busy=_busy(engine, county_id, host_ids, start, days),
         max_products=max_products,
         objective=objective,
+        detail=detail,
     )
 
 
@@ -2021,13 +2115,16 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
     """Store the plan's sessions (status ``planned``) and their items in one transaction; return the plan ids.
 
     Saving the same session again updates it (plan ids are stable); products dropped from a session are
-    removed from its items."""
+    removed from its items. Outlines (``plan_sessions(..., detail=False)``) are detailed first with the
+    warehouse's demand model."""
     from sqlalchemy import delete
 
     from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
     from livecommerce.warehouse.upsert import upsert
 
     sessions = list(plan.sessions if isinstance(plan, Plan) else plan)
+    if not all(s.detailed for s in sessions):
+        sessions = detail_sessions(demand_model(engine), sessions)
     created = plan.created_at_utc if isinstance(plan, Plan) else dt.datetime.now(dt.UTC)
     spi = SessionPlanItem.__table__
     with engine.begin() as conn:

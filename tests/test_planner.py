@@ -490,3 +490,48 @@ def test_a_plans_sessions_evaluated_together_equal_one_at_a_time(model) -> None:
             assert items == s.items
             assert (round(gmv), round(profit)) == (s.expected_gmv_fen, s.expected_profit_fen)
             assert round(gmv + planner._Z80 * sd) == s.gmv_high_fen
+
+
+def test_an_outline_detailed_equals_the_detailed_plan(model) -> None:  # type: ignore[no-untyped-def]
+    """``plan_sessions(detail=False)`` proposes the same sessions with the same money, its items without
+    their demand laws; ``detail_sessions`` completes them to exactly what ``detail=True`` gives (a session
+    opened on the plan page, or saved, carries the same numbers either way)."""
+    now = dt.datetime(2024, 10, 20, tzinfo=dt.UTC)
+    full = planner.plan_sessions(model, ["A1", "A2", "A3", "A9"], NEXT, 14, now=now)
+    outline = planner.plan_sessions(model, ["A1", "A2", "A3", "A9"], NEXT, 14, now=now, detail=False)
+    assert len(outline.sessions) == len(full.sessions) >= 8
+    assert all(s.detailed for s in full.sessions) and not any(s.detailed for s in outline.sessions)
+    money = ("plan_id", "start_utc", "expected_gmv_fen", "gmv_low_fen", "gmv_high_fen", "expected_profit_fen", "reasons")
+    for o, f in zip(outline.sessions, full.sessions, strict=True):
+        assert [getattr(o, k) for k in money] == [getattr(f, k) for k in money]
+        assert [(i.product_id, i.price_fen, i.expected_gmv_fen) for i in o.items] == [
+            (i.product_id, i.price_fen, i.expected_gmv_fen) for i in f.items
+        ]
+        assert all(i.units_p50 is None and i.units_to_prepare is None for i in o.items)
+    detailed = planner.detail_sessions(model, list(outline.sessions))
+    assert [s.as_dict() for s in detailed] == [s.as_dict() for s in full.sessions]
+    mixed = planner.detail_sessions(model, [full.sessions[0], outline.sessions[1]])  # detailed ones stay as they are
+    assert mixed[0] is full.sessions[0] and mixed[1] == full.sessions[1]
+    # an outline round-trips through the page's store and is adjusted like a detailed session
+    back = planner.PlannedSession.from_dict(outline.sessions[0].as_dict())
+    assert not back.detailed
+    moved = planner.adjust_session(model, back, prices_fen={}, others=outline.sessions)
+    assert moved.items == full.sessions[0].items
+    # with stock on hand the laws use the stock up: always detailed
+    stocked = planner.plan_sessions(model, ["A1"], NEXT, 14, stock={"a-apple": 30}, detail=False)
+    assert all(s.detailed for s in stocked.sessions)
+
+
+def test_start_terms_are_the_slot_effects_of_every_weekday_and_hour(model) -> None:  # type: ignore[no-untyped-def]
+    """``start_terms`` (the table ``candidates`` reads) equals ``slot_effect`` at every weekday and local hour,
+    to the bit, for hosts with and without deviations of their own."""
+    from livecommerce.forecast.session import slot_of_hour
+
+    for h in ("A1", "A3", "B1", "A9"):
+        table = model.start_terms(h)
+        assert table.shape == (7, 24)
+        for w in range(7):
+            for hr in range(24):
+                assert table[w, hr] == model.slot_effect(h, int(slot_of_hour(hr)), w, hr), (h, w, hr)
+    with pytest.raises(PlanError):
+        model.start_terms("nobody")

@@ -173,3 +173,39 @@ def test_a_stored_demand_model_is_read_until_the_warehouse_changes(sample_world,
     finally:
         planner._FITS.clear()
         engine.dispose()
+
+
+def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(sample_world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The plan page's store holds an outline (no item laws); the session opened shows, and saving stores,
+    the same quantities and reasons as the detailed plan of ``plan_from_warehouse``."""
+    from livecommerce.config import load_settings
+    from livecommerce.dashboard.callbacks import plan as page
+    from livecommerce.dashboard.data import Source
+    from livecommerce.warehouse import connect
+
+    path = tmp_path / "copy.db"
+    with sample_world.engine.connect() as conn:  # saving writes: a copy of the shared world
+        conn.exec_driver_sql(f"VACUUM INTO '{path}'")
+    engine = connect(f"sqlite:///{path}")
+    try:
+        source = Source(engine, load_settings({"LIVECOMMERCE_DB_URL": f"sqlite:///{path}"}))
+        data = page.build(source, "lixian", None, "2024-09-07", 3)
+        full = planner.plan_from_warehouse(engine, county_id="lixian", start=dt.date(2024, 9, 7), days=3)
+        stored = data["plan"]["sessions"]
+        assert [s["plan_id"] for s in stored] == [s.plan_id for s in full.sessions] and stored
+        assert all(i["units_to_prepare"] is None for s in stored for i in s["items"])
+        for s in full.sessions:
+            _, _, chosen, rows, _, expected, reasons = page.session_view(data, s.plan_id, "zh", source)
+            assert chosen == [i.product_id for i in s.items]
+            assert [(r["units_p50"], r["units_p90"], r["units_to_prepare"]) for r in rows] == [
+                (i.units_p50, i.units_p90, i.units_to_prepare) for i in s.items
+            ]
+            assert len(reasons) == len(s.reasons) + sum(len(i.reasons) for i in s.items)
+        assert page.save(source, data, "zh") == f"已保存 {len(full.sessions)} 场"
+        for s in full.sessions:
+            back = planner.load_plan(engine, s.plan_id)
+            assert [(i.units_p50, i.units_p90, i.units_to_prepare, i.reasons) for i in back.items] == [
+                (i.units_p50, i.units_p90, i.units_to_prepare, i.reasons) for i in s.items
+            ]
+    finally:
+        engine.dispose()

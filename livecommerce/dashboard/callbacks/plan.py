@@ -1,7 +1,9 @@
 """Plan page callbacks: build a plan (``planner.plan_from_warehouse``), adjust one session from the fitted
 model without refitting (``planner.adjust_session``), save it (``planner.save_plan``) and compare a saved
 session with what sold (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` as
-``Plan.as_dict()``; the functions below are plain and unit-tested without a browser."""
+``Plan.as_dict()`` of an outline (items without their demand laws, ``plan_sessions(detail=False)``): the
+session opened is detailed by ``planner.detail_sessions``, the whole plan when saved. The functions below
+are plain and unit-tested without a browser."""
 
 from __future__ import annotations
 
@@ -54,7 +56,8 @@ def _money(fen: float | None, lang: str) -> str:
 
 def build(source: Source, county_id: str | None, host_id: str | None, start: str | None, days: Any) -> dict[str, Any]:
     """Return the store of a new plan for the county (or one of its hosts): ``county_id``, ``host_id``,
-    ``plan`` (``Plan.as_dict()``) or ``error`` (why there is none, both languages)."""
+    ``plan`` (``Plan.as_dict()`` of an outline: the session opened is detailed by :func:`session_view`,
+    the whole plan when saved) or ``error`` (why there is none, both languages)."""
     if not county_id:
         return {}
     first = dt.date.fromisoformat(str(start)[:10]) if start else dt.date.today() + dt.timedelta(days=1)
@@ -66,6 +69,7 @@ def build(source: Source, county_id: str | None, host_id: str | None, start: str
             county_id=None if host_id else county_id,
             start=first,
             days=int(days or 14),
+            detail=False,
         )
     except planner.PlanError as exc:
         return {"county_id": county_id, "host_id": host_id, "error": str(exc)}
@@ -109,14 +113,19 @@ def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str
     return rows, columns(list(SESSION_COLUMNS), lang), options
 
 
-def session_view(data: dict[str, Any] | None, plan_id: str | None, lang: str) -> tuple[Any, ...]:
+def session_view(
+    data: dict[str, Any] | None, plan_id: str | None, lang: str, source: Source | None = None
+) -> tuple[Any, ...]:
     """Return the editor of one session: start time text, product options and chosen products, item rows
-    and columns (price editable, in yuan), the expected numbers and the reasons."""
+    and columns (price editable, in yuan), the expected numbers and the reasons. A session of an outline
+    is detailed here (demand quantiles, units to prepare) with ``source``'s demand model."""
     sessions = ((data or {}).get("plan") or {}).get("sessions") or []
     raw = next((d for d in sessions if d.get("plan_id") == plan_id), None)  # parse the picked session only
     found = planner.PlannedSession.from_dict(raw) if raw is not None else None
     if found is None:
         return "", [], [], [], columns(list(ITEM_COLUMNS), lang), "", []
+    if not found.detailed and source is not None:
+        found = planner.detail_sessions(planner.demand_model(source.engine, source.scope()), [found])[0]
     products = directory_products(data)
     options = [{"label": p["title"], "value": p["product_id"]} for p in products] or [
         {"label": i.title, "value": i.product_id} for i in found.items
@@ -342,7 +351,7 @@ def register(app: dash.Dash, source: Source) -> None:
         Input(ids.LANG, "value"),
     )
     def render_session(plan_id: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
-        return session_view(data, plan_id, lang)
+        return session_view(data, plan_id, lang, source)
 
     @callback(
         app,
