@@ -1062,14 +1062,12 @@ def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, 
         new_price[p] = int(prices_fen.get(p) or listed)
         factor[p] = math.exp(model.price_term(p, new_price[p]))
         cost[p] = int(row.get("unit_cost_fen") or 0)
-    products = cands["products"].explode()
+    index = {p: k for k, p in enumerate(factor)}  # each product's place in the lookup arrays
+    at = cands["products"].explode().replace_strict(index, return_dtype=pl.Int64).to_numpy()
     offsets = np.concatenate([[0], np.cumsum(cands["products"].list.len().cast(pl.Int64).to_numpy())])
-    units = (
-        cands["expected_units"].explode().to_numpy()
-        * products.replace_strict(factor, return_dtype=pl.Float64).to_numpy()
-    )
-    prices = products.replace_strict(new_price, return_dtype=pl.Int64).to_numpy()
-    costs = products.replace_strict(cost, return_dtype=pl.Int64).to_numpy()
+    units = cands["expected_units"].explode().to_numpy() * np.array(list(factor.values()), dtype=float)[at]
+    prices = np.array(list(new_price.values()), dtype=np.int64)[at]
+    costs = np.array(list(cost.values()), dtype=np.int64)[at]
     gmv = np.add.reduceat(units * prices, offsets[:-1])
     profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
     return cands.with_columns(
@@ -1117,14 +1115,12 @@ def schedule(
     keep: list[int] = []
     order = cands.sort(["score", "start_local", "host_id"], descending=[True, False, False])
     hosts, counties = order["host_id"].to_list(), order["county_id"].to_list()
-    # a host's day as one integer: the host's rank among the hosts, then the day
-    host_days = (
-        order["host_id"].rank("dense").cast(pl.Int64).to_numpy() * 1_000_000 + order["day"].cast(pl.Int64).to_numpy()
-    )
+    # a host's day as one integer: the host's code (one per host), then the day
+    host_days = _codes(order["host_id"]) * 1_000_000 + order["day"].cast(pl.Int64).to_numpy()
     day_codes = host_days.tolist()
     begins = order["start_local"].dt.epoch("us").to_numpy()
     finishes = order["end_local"].dt.epoch("us").to_numpy()
-    county_codes = order["county_id"].fill_null("\x00").rank("dense").to_numpy()
+    county_codes = _codes(order["county_id"].fill_null("\x00"))
     for first in range(0, order.height, _SCHEDULE_CHUNK):
         last = min(first + _SCHEDULE_CHUNK, order.height)
         # starts that overlap what is already taken are pushed aside whatever happens in this chunk (taken
@@ -1191,6 +1187,11 @@ def schedule(
             who.setdefault(day_codes[int(at[r])], set()).add(history[int(i)][3] or "?")
     clash = [sorted(who.get(hd, ())) for hd in chosen["_hd"].to_list()]
     return chosen.drop("_hd").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _codes(values: pl.Series) -> np.ndarray:
+    """One integer per distinct string of ``values`` (equal strings, equal codes), as an int64 array."""
+    return values.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
 
 
 _SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
@@ -2078,7 +2079,9 @@ def plan_from_warehouse(
     scope = scope or Scope.everything()
     if (host_id is None) == (county_id is None):
         raise PlanError("give a host or a county, not both / 请指定一位主播或一个县（二选一）")
-    hosts, _ = _dimensions(engine, scope)
+    from livecommerce import queries
+
+    hosts = queries.directory(engine, scope)["hosts"]
     if host_id is not None:
         mine = hosts.filter(pl.col("host_id") == host_id)
         if mine.is_empty():
