@@ -61,8 +61,8 @@ def _timed(func: Callable[..., Any]) -> Callable[..., Any]:
 def _queries_timed() -> Iterator[None]:
     """Wrap every public function of ``livecommerce.queries`` (and etl's run listings, the stored
     forecast reads the product page makes, and the planner calls the plan page wraps: reading saved
-    plans, plan vs actual, building, detailing and adjusting a plan) with a timer; a timed call made
-    inside another counts once."""
+    plans, plan vs actual, the demand model, building, detailing and adjusting a plan) with a timer; a
+    timed call made inside another counts once."""
     import etl.jobs
     from livecommerce import planner, queries
     from livecommerce.forecast import store
@@ -72,7 +72,10 @@ def _queries_timed() -> Iterator[None]:
         (queries, queries.__all__),
         (etl.jobs, ("runs", "rejects")),
         (store, ("latest_forecast", "backtest_metrics", "latest_total")),
-        (planner, ("plans", "plan_vs_actual", "plan_from_warehouse", "adjust_session", "detail_sessions")),
+        (
+            planner,
+            ("plans", "plan_vs_actual", "plan_from_warehouse", "adjust_session", "detail_sessions", "demand_model"),
+        ),
     ):
         for name in names:
             obj = getattr(module, name)

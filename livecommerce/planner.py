@@ -264,6 +264,14 @@ class DemandModel:
         seen = [self.coef[f"cell[{slot},{d}]"] for d in range(7) if f"cell[{slot},{d}]" in self.coef]
         return float(np.mean(seen)) if seen else min(v for k, v in self.coef.items() if k.startswith("cell["))
 
+    def host_effects(self, host_id: str, days: Sequence[dt.date]) -> np.ndarray:
+        """Return :meth:`host_effect` (the log effect) of each day, as an array: the same numbers, worked out
+        at once for a host with history of its own."""
+        if f"host[{host_id}]" in self.coef or self.host_sessions.get(host_id, 0) > 0:
+            years = np.array([(d - self.t0).days for d in days], dtype=float) / 365.0
+            return self.coef.get(f"host[{host_id}]", 0.0) + self.coef.get(f"trend[{host_id}]", 0.0) * years
+        return np.array([self.host_effect(host_id, d)[0] for d in days], dtype=float)
+
     def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
         """Return the log effect of a start in ``slot`` on ``weekday`` (0 = Monday) for the host: the overall
         cell plus the shrunk platform, county and host deviations, plus the start hour's deviation."""
@@ -308,6 +316,26 @@ class DemandModel:
             if (key, slot) in self.durations:
                 return self.durations[(key, slot)]
         return float(np.median(list(self.durations.values()))) if self.durations else 120.0
+
+    def option_terms(self, host_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return the host's start options as arrays — slots, local start minutes, typical live minutes —
+        and its :meth:`start_terms`; none of them depends on the dates planned, so they are worked out once
+        per host for this model (read-only arrays)."""
+        found = self._option_memo.get(host_id)
+        if found is None:
+            options = self.start_options(host_id)
+            slot = np.array([s for s, _ in options], dtype=np.int64)
+            minute = np.array([m for _, m in options], dtype=np.int64)
+            minutes = np.array([self.duration(host_id, int(s)) for s in slot], dtype=float)
+            found = (slot, minute, minutes, self.start_terms(host_id))
+            for a in found:
+                a.flags.writeable = False
+            self._option_memo[host_id] = found
+        return found
+
+    @functools.cached_property
+    def _option_memo(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        return {}
 
     def start_options(self, host_id: str) -> list[tuple[int, int]]:
         """Return the (slot, local start minute) options for the host: its county's, else everyone's."""
@@ -917,8 +945,8 @@ def candidates(
     parts: list[dict[str, Any]] = []
     for h in host_ids:
         county = model.host_row(h)["county_id"]
-        options = model.start_options(h)
-        if not options:
+        slot, minute, minutes, start_term = model.option_terms(h)  # start term: weekday × hour
+        if not len(slot):
             continue
         for k in range(days):
             if (county, k) not in lineup_of:
@@ -927,19 +955,15 @@ def candidates(
         plan_days = np.array([k for k in range(days) if lineups[lineup_of[(county, k)]].products], dtype=np.int64)
         if not len(plan_days):
             continue
-        slot = np.array([s for s, _ in options], dtype=np.int64)
-        minute = np.array([m for _, m in options], dtype=np.int64)
-        minutes = np.array([model.duration(h, int(s)) for s in slot], dtype=float)
         hour = minute % 1440 // 60
         begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
-        effect = np.array([model.host_effect(h, d)[0] for d in dates])
-        start_term = model.start_terms(h)  # weekday × hour
+        effect = model.host_effects(h, dates)
         kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
         sizes = np.array([len(x.products) for x in lineups])[kinds]
         explain = np.maximum(model.explain_share * minutes[None, :] / sizes[:, None], 1.0)
         term = effect[begin_day] + start_term[weekdays[begin_day], hour[None, :]] + flags[begin_day]
         term = term + np.log(explain / EXPOSURE_MINUTES)
-        n_opts = len(options)
+        n_opts = len(slot)
         parts.append(
             {
                 "host_id": h,
@@ -956,6 +980,7 @@ def candidates(
         return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
     cat = {n: np.concatenate([p[n] for p in parts]) for n in ("day", "slot", "minute", "minutes", "kind", "term")}
     n_rows = np.array([len(p["day"]) for p in parts])
+    part_of_row = np.repeat(np.arange(len(parts)), n_rows)  # each row's host (its part)
     # the products of each row's line-up, end to end: indices into all line-ups' products
     lineup_sizes = np.array([len(x.products) for x in lineups], dtype=np.int64)
     lineup_starts = np.concatenate([[0], np.cumsum(lineup_sizes)])[:-1]
@@ -973,10 +998,8 @@ def candidates(
     begins = midnight + cat["minute"].astype("timedelta64[m]")
     ends = begins + np.round(cat["minutes"] * 60_000_000).astype("timedelta64[us]")
     values = {
-        "host_id": np.repeat([p["host_id"] for p in parts], n_rows),
-        "county_id": pl.Series([p["county_id"] for p in parts], dtype=pl.String).gather(
-            np.repeat(np.arange(len(parts)), n_rows)
-        ),
+        "host_id": pl.Series([p["host_id"] for p in parts], dtype=pl.String).gather(part_of_row),
+        "county_id": pl.Series([p["county_id"] for p in parts], dtype=pl.String).gather(part_of_row),
         "day": np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"),
         "slot": cat["slot"],
         "start_local": begins,
@@ -1940,7 +1963,10 @@ def _stamp(conn: Any) -> str:
     from livecommerce.warehouse.tables import Host, Product, RollupSession
 
     rs = RollupSession.__table__
-    n, last = conn.execute(select(func.count(), func.max(rs.c.day))).one()  # the day is indexed
+    # two statements: together the count and the maximum scan every row; apart, the count reads the
+    # table's smallest index and the maximum one end of the day's index (large world: 1.8 ms -> 0.05 ms)
+    n = conn.execute(select(func.count()).select_from(rs)).scalar()
+    last = conn.execute(select(func.max(rs.c.day))).scalar()
     hosts = conn.execute(select(func.count()).select_from(Host.__table__)).scalar()
     products = conn.execute(select(func.count()).select_from(Product.__table__)).scalar()
     when = last.isoformat() if isinstance(last, dt.date) else str(last)

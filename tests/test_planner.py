@@ -501,7 +501,15 @@ def test_an_outline_detailed_equals_the_detailed_plan(model) -> None:  # type: i
     outline = planner.plan_sessions(model, ["A1", "A2", "A3", "A9"], NEXT, 14, now=now, detail=False)
     assert len(outline.sessions) == len(full.sessions) >= 8
     assert all(s.detailed for s in full.sessions) and not any(s.detailed for s in outline.sessions)
-    money = ("plan_id", "start_utc", "expected_gmv_fen", "gmv_low_fen", "gmv_high_fen", "expected_profit_fen", "reasons")
+    money = (
+        "plan_id",
+        "start_utc",
+        "expected_gmv_fen",
+        "gmv_low_fen",
+        "gmv_high_fen",
+        "expected_profit_fen",
+        "reasons",
+    )
     for o, f in zip(outline.sessions, full.sessions, strict=True):
         assert [getattr(o, k) for k in money] == [getattr(f, k) for k in money]
         assert [(i.product_id, i.price_fen, i.expected_gmv_fen) for i in o.items] == [
@@ -535,3 +543,11 @@ def test_start_terms_are_the_slot_effects_of_every_weekday_and_hour(model) -> No
                 assert table[w, hr] == model.slot_effect(h, int(slot_of_hour(hr)), w, hr), (h, w, hr)
     with pytest.raises(PlanError):
         model.start_terms("nobody")
+
+
+def test_host_effects_are_each_days_host_effect(model) -> None:  # type: ignore[no-untyped-def]
+    """``host_effects`` (what ``candidates`` reads) equals ``host_effect`` day by day, to the bit, for hosts
+    with history and for a new host (its county's weighted average)."""
+    days = [NEXT + dt.timedelta(days=k) for k in range(-400, 30, 7)]
+    for h in ("A1", "A3", "B1", "A9"):
+        assert model.host_effects(h, days).tolist() == [model.host_effect(h, d)[0] for d in days], h

@@ -181,6 +181,7 @@ def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(samp
     from livecommerce.config import load_settings
     from livecommerce.dashboard.callbacks import plan as page
     from livecommerce.dashboard.data import Source
+    from livecommerce.money import format_yuan
     from livecommerce.warehouse import connect
 
     path = tmp_path / "copy.db"
@@ -197,6 +198,7 @@ def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(samp
         for s in full.sessions:
             _, _, chosen, rows, _, expected, reasons = page.session_view(data, s.plan_id, "zh", source)
             assert chosen == [i.product_id for i in s.items]
+            assert format_yuan(s.expected_gmv_fen, lang="zh") in expected
             assert [(r["units_p50"], r["units_p90"], r["units_to_prepare"]) for r in rows] == [
                 (i.units_p50, i.units_p90, i.units_to_prepare) for i in s.items
             ]
