@@ -1113,13 +1113,29 @@ def schedule(
     host's better start of that day aside (empty when none)."""
     if cands.is_empty():
         return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
-    # times as whole microseconds; per county the busy time as sorted disjoint intervals (starts, ends):
-    # the one interval starting last before a candidate's end is the only one that can overlap it
-    starts: dict[str | None, list[int]] = {}
-    ends: dict[str | None, list[int]] = {}
-    history: list[tuple[str | None, int, int, str]] = []  # every taken session, in the order taken
+    # hosts and counties as integer codes (names looked up for the few that need them), the candidates in
+    # score order as a permutation of the rows: the frame's list columns are gathered for the picked only
+    host_code = _codes(cands["host_id"])
+    county_code = _codes(cands["county_id"].fill_null("\x00"))
+    names = _names(host_code, cands["host_id"])
+    county_of = {v: k for k, v in _names(county_code, cands["county_id"]).items()}  # county -> code
+    perm = (
+        cands.select(pl.arg_sort_by(["score", "start_local", "host_id"], descending=[True, False, False]))
+        .to_series()
+        .to_numpy()
+    )
+    hosts, county_codes = host_code[perm], county_code[perm]
+    # a host's day as one integer: the host's code, then the day
+    host_days = hosts * 1_000_000 + cands["day"].cast(pl.Int64).to_numpy()[perm]
+    begins = cands["start_local"].dt.epoch("us").to_numpy()[perm]
+    finishes = cands["end_local"].dt.epoch("us").to_numpy()[perm]
+    # times as whole microseconds; per county (code) the busy time as sorted disjoint intervals (starts,
+    # ends): the one interval starting last before a candidate's end is the only one that can overlap it
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    history: list[tuple[int, int, int, str]] = []  # every taken session (county code, a, b, host), in order
 
-    def take(county: str | None, a: int, b: int, who: str) -> None:
+    def take(county: int, a: int, b: int, who: str) -> None:
         history.append((county, a, b, who))
         s, e = starts.setdefault(county, []), ends.setdefault(county, [])
         lo = bisect.bisect_left(e, a)  # the first interval ending at or after a: merge those touching [a, b]
@@ -1129,39 +1145,32 @@ def schedule(
         s[lo:hi], e[lo:hi] = [a], [b]
 
     for county, a, b in busy:
-        take(county, _micros(a), _micros(b), "")
-    left = {h: q for h, q in quotas.items() if q > 0}  # sessions each host may still get
-    days_used: set[int] = set()  # host-day codes (see below) that have their session
+        take(county_of.get(county, -1), _micros(a), _micros(b), "")  # a county without candidates: -1
+    codes_of = {name: code for code, name in names.items()}
+    left = {codes_of[h]: q for h, q in quotas.items() if q > 0 and h in codes_of}  # sessions each may still get
+    days_used: set[int] = set()  # host-day codes that have their session
     picked_at: dict[int, int] = {}  # host-day code -> the position (in score order) of its picked start
     pushed_at: list[np.ndarray] = []  # positions (in score order) of starts that clashed …
     pushed_n: list[np.ndarray] = []  # … and how many sessions were taken when each was looked at
     keep: list[int] = []
-    order = cands.sort(["score", "start_local", "host_id"], descending=[True, False, False])
-    hosts, counties = order["host_id"].to_list(), order["county_id"].to_list()
-    # a host's day as one integer: the host's code (one per host), then the day
-    host_days = _codes(order["host_id"]) * 1_000_000 + order["day"].cast(pl.Int64).to_numpy()
-    day_codes = host_days.tolist()
-    begins = order["start_local"].dt.epoch("us").to_numpy()
-    finishes = order["end_local"].dt.epoch("us").to_numpy()
-    county_codes = _codes(order["county_id"].fill_null("\x00"))
-    for first in range(0, order.height, _SCHEDULE_CHUNK):
-        last = min(first + _SCHEDULE_CHUNK, order.height)
+    host_list, county_list, day_codes = hosts.tolist(), county_codes.tolist(), host_days.tolist()
+    for first in range(0, len(perm), _SCHEDULE_CHUNK):
+        last = min(first + _SCHEDULE_CHUNK, len(perm))
         # starts that overlap what is already taken are pushed aside whatever happens in this chunk (taken
         # time only grows): found for the chunk at once, the rest looked at one by one
         blocked = np.zeros(last - first, dtype=bool)
         for code in np.unique(county_codes[first:last]).tolist():
             mine = np.flatnonzero(county_codes[first:last] == code)
-            county = counties[first + int(mine[0])]
-            if starts.get(county):
-                j = np.searchsorted(np.asarray(starts[county]), finishes[first:last][mine], side="left")
-                before = np.asarray(ends[county])[np.maximum(j - 1, 0)]
+            if starts.get(code):
+                j = np.searchsorted(np.asarray(starts[code]), finishes[first:last][mine], side="left")
+                before = np.asarray(ends[code])[np.maximum(j - 1, 0)]
                 blocked[mine] = (j > 0) & (before > begins[first:last][mine])
         taken_before = len(history)
         picks: list[int] = []
         clashed: list[int] = []
         clashed_n: list[int] = []
         for k in (first + np.flatnonzero(~blocked)).tolist():
-            h, hd, county = hosts[k], day_codes[k], counties[k]
+            h, hd, county = host_list[k], day_codes[k], county_list[k]
             if hd in days_used or not left.get(h):
                 continue
             a, b = int(begins[k]), int(finishes[k])
@@ -1177,12 +1186,12 @@ def schedule(
             picked_at[hd] = k
             left[h] -= 1
             days_used.add(hd)
-            take(county, a, b, h)
+            take(county, a, b, names[h])
         at = first + np.flatnonzero(blocked)
         pushed_at += [at, np.asarray(clashed, dtype=np.int64)]
         pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
     # the picked rows in time order, and the host-day code of each
-    chosen = order[keep].with_columns(pl.Series("_hd", host_days[keep])).sort("start_local", "host_id")
+    chosen = cands[perm[keep]].with_columns(pl.Series("_hd", host_days[keep])).sort("start_local", "host_id")
     # the better starts of the days the hosts got, and who held their time when they were looked at: every
     # such start against every session taken before it, at once
     at, taken = np.concatenate(pushed_at).astype(np.int64), np.concatenate(pushed_n).astype(np.int64)
@@ -1196,12 +1205,10 @@ def schedule(
         at = at[:0]
     who: dict[int, set[str]] = {}
     if len(at) and history:
-        code = {c: i for i, c in enumerate(dict.fromkeys(c for c, *_ in history))}
-        h_county = np.array([code[c] for c, *_ in history])
+        h_county = np.array([c for c, *_ in history], dtype=np.int64)
         h_a, h_b = (np.array([t[i] for t in history], dtype=np.int64) for i in (1, 2))
-        r_county = np.array([code.get(counties[k], -1) for k in at.tolist()])
         overlap = (
-            (h_county[None, :] == r_county[:, None])
+            (h_county[None, :] == county_codes[at][:, None])
             & (h_a[None, :] < finishes[at][:, None])
             & (begins[at][:, None] < h_b[None, :])
             & (np.arange(len(history))[None, :] < taken[:, None])
@@ -1215,6 +1222,12 @@ def schedule(
 def _codes(values: pl.Series) -> np.ndarray:
     """One integer per distinct string of ``values`` (equal strings, equal codes), as an int64 array."""
     return values.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+
+
+def _names(codes: np.ndarray, values: pl.Series) -> dict[int, Any]:
+    """Each code of :func:`_codes` and the value it stands for."""
+    distinct, first = np.unique(codes, return_index=True)
+    return dict(zip(distinct.tolist(), values.gather(first).to_list(), strict=True))
 
 
 _SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
