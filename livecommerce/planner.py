@@ -913,29 +913,48 @@ def _quota(model: DemandModel, host_id: str, days: int, sessions_per_week: float
     return max(1, min(days, round(rate * days / 7.0)))
 
 
-def candidates(
+@dataclass(frozen=True)
+class _Grid:
+    """Every start option of every day for each host, scored at some prices, without list columns: ``rows``
+    (one per host, day and start: ``host_id, county_id, day, slot, start_local, end_local, minutes``),
+    and the products of each row end to end — row ``r``'s are ``flat[offsets[r]:offsets[r + 1]]``, indices
+    into ``names`` — with their ``prices``, unit ``costs`` (fen) and expected ``units``."""
+
+    rows: pl.DataFrame
+    offsets: np.ndarray
+    flat: np.ndarray
+    names: list[str]
+    prices: np.ndarray
+    costs: np.ndarray
+    units: np.ndarray
+
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        """Each product of ``flat`` as a code, one per product id (in order of first appearance in ``names``)."""
+        index = {p: k for k, p in enumerate(self.products)}
+        return np.array([index[p] for p in self.names], dtype=np.int64)[self.flat]
+
+    @functools.cached_property
+    def products(self) -> list[str]:
+        """The product ids the codes of :attr:`codes` stand for."""
+        return list(dict.fromkeys(self.names))
+
+    def lists(self, row: int) -> tuple[list[str], list[int], list[float]]:
+        """Row ``row``'s products, prices and expected units, as lists."""
+        a, b = int(self.offsets[row]), int(self.offsets[row + 1])
+        return [self.names[i] for i in self.flat[a:b].tolist()], self.prices[a:b].tolist(), self.units[a:b].tolist()
+
+
+def _grid(
     model: DemandModel,
     host_ids: Sequence[str],
     start: dt.date,
     days: int,
-    *,
-    prices_fen: Mapping[str, int] | None = None,
-    stock: Mapping[str, int] | None = None,
-    max_products: int = 4,
-    objective: str = "gmv",
-) -> pl.DataFrame:
-    """Return every start option of every day for each host, scored: one row per (host, day, start).
-
-    Columns: ``host_id, county_id, day, slot, start_local, end_local, minutes, products`` (list),
-    ``prices_fen`` (list), ``expected_units`` (list), ``expected_gmv_fen``, ``expected_profit_fen`` and
-    ``score`` (the GMV or the profit, by ``objective``). Prices default to the list prices.
-
-    The units are those of :meth:`DemandModel.units` for each row, computed for all rows at once: a
-    product's log demand in a session is the product's term (coefficient and price) plus the session's
-    (host and start day, weekday and start hour, festival flags, explain minutes), so each term is worked
-    out once per product, host and day, or start, not once per row."""
-    if objective not in ("gmv", "profit"):
-        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    prices_fen: Mapping[str, int] | None,
+    stock: Mapping[str, int] | None,
+    max_products: int,
+) -> _Grid | None:
+    """The scored start options of :func:`candidates` (``None`` when there are none)."""
     # a start may fall after midnight (a rounded 23:50 is the next day's 00:00): days + 1 start days
     dates = [start + dt.timedelta(days=k) for k in range(days + 1)]
     weekdays = np.array([d.weekday() for d in dates])
@@ -977,7 +996,7 @@ def candidates(
             }
         )
     if not parts:
-        return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
+        return None
     cat = {n: np.concatenate([p[n] for p in parts]) for n in ("day", "slot", "minute", "minutes", "kind", "term")}
     n_rows = np.array([len(p["day"]) for p in parts])
     part_of_row = np.repeat(np.arange(len(parts)), n_rows)  # each row's host (its part)
@@ -991,33 +1010,62 @@ def candidates(
     prices = np.concatenate([x.prices for x in lineups])[flat]
     costs = np.concatenate([x.costs for x in lineups])[flat]
     units = np.exp(np.concatenate([x.terms for x in lineups])[flat] + np.repeat(cat["term"], sizes))
-    products = pl.Series([p for x in lineups for p in x.products], dtype=pl.String).gather(flat)
-    gmv = np.add.reduceat(units * prices, offsets[:-1])
-    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
     midnight = np.datetime64(start, "us")
     begins = midnight + cat["minute"].astype("timedelta64[m]")
     ends = begins + np.round(cat["minutes"] * 60_000_000).astype("timedelta64[us]")
-    values = {
-        "host_id": pl.Series([p["host_id"] for p in parts], dtype=pl.String).gather(part_of_row),
-        "county_id": pl.Series([p["county_id"] for p in parts], dtype=pl.String).gather(part_of_row),
-        "day": np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"),
-        "slot": cat["slot"],
-        "start_local": begins,
-        "end_local": ends,
-        "minutes": cat["minutes"],
-        "products": (offsets, products),
-        "prices_fen": (offsets, prices),
-        "expected_units": (offsets, units),
-        "expected_gmv_fen": gmv,
-        "expected_profit_fen": profit,
-        "score": gmv if objective == "gmv" else profit,
-    }
-    return pl.DataFrame(
+    rows = pl.DataFrame(
         [
-            _flat_list(name, *values[name], dtype)
+            pl.Series("host_id", [p["host_id"] for p in parts], dtype=pl.String).gather(part_of_row),
+            pl.Series("county_id", [p["county_id"] for p in parts], dtype=pl.String).gather(part_of_row),
+            pl.Series("day", np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"), pl.Date),
+            pl.Series("slot", cat["slot"], pl.Int64),
+            pl.Series("start_local", begins, pl.Datetime("us")),
+            pl.Series("end_local", ends, pl.Datetime("us")),
+            pl.Series("minutes", cat["minutes"], pl.Float64),
+        ]
+    )
+    names = [p for x in lineups for p in x.products]
+    return _Grid(rows, offsets, flat, names, prices, costs, units)
+
+
+def candidates(
+    model: DemandModel,
+    host_ids: Sequence[str],
+    start: dt.date,
+    days: int,
+    *,
+    prices_fen: Mapping[str, int] | None = None,
+    stock: Mapping[str, int] | None = None,
+    max_products: int = 4,
+    objective: str = "gmv",
+) -> pl.DataFrame:
+    """Return every start option of every day for each host, scored: one row per (host, day, start).
+
+    Columns: ``host_id, county_id, day, slot, start_local, end_local, minutes, products`` (list),
+    ``prices_fen`` (list), ``expected_units`` (list), ``expected_gmv_fen``, ``expected_profit_fen`` and
+    ``score`` (the GMV or the profit, by ``objective``). Prices default to the list prices.
+
+    The units are those of :meth:`DemandModel.units` for each row, computed for all rows at once: a
+    product's log demand in a session is the product's term (coefficient and price) plus the session's
+    (host and start day, weekday and start hour, festival flags, explain minutes), so each term is worked
+    out once per product, host and day, or start, not once per row."""
+    if objective not in ("gmv", "profit"):
+        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    grid = _grid(model, host_ids, start, days, prices_fen, stock, max_products)
+    if grid is None:
+        return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
+    gmv = np.add.reduceat(grid.units * grid.prices, grid.offsets[:-1])
+    profit = np.add.reduceat(grid.units * (grid.prices - grid.costs), grid.offsets[:-1])
+    products = pl.Series(grid.names, dtype=pl.String).gather(grid.flat)
+    lists = {"products": products, "prices_fen": grid.prices, "expected_units": grid.units}
+    values = {"expected_gmv_fen": gmv, "expected_profit_fen": profit, "score": gmv if objective == "gmv" else profit}
+    return grid.rows.with_columns(
+        [
+            _flat_list(name, grid.offsets, lists[name], dtype)
             if isinstance(dtype, pl.List)
             else pl.Series(name, values[name], dtype)
             for name, dtype in _CANDIDATE_SCHEMA.items()
+            if name not in grid.rows.columns
         ]
     )
 
@@ -1073,26 +1121,13 @@ _CANDIDATE_SCHEMA = {
 
 def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, int], objective: str) -> pl.DataFrame:
     """``cands`` (scored at list prices by :func:`candidates`) scored at ``prices_fen`` instead, without
-    evaluating the model again: a price only scales a product's expected units by
-    ``(price / list price) ** elasticity`` (see :meth:`DemandModel.units`). Same rows as
-    ``candidates(..., prices_fen=prices_fen)``."""
-    factor: dict[str, float] = {}
-    new_price: dict[str, int] = {}
-    cost: dict[str, int] = {}
-    for p in cands["products"].explode().unique().to_list():
-        row = model.product_row(p)
-        listed = row.get("list_price_fen")
-        new_price[p] = int(prices_fen.get(p) or listed)
-        factor[p] = math.exp(model.price_term(p, new_price[p]))
-        cost[p] = int(row.get("unit_cost_fen") or 0)
-    index = {p: k for k, p in enumerate(factor)}  # each product's place in the lookup arrays
-    at = cands["products"].explode().replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    evaluating the model again (:func:`_reprice`). Same rows as ``candidates(..., prices_fen=prices_fen)``."""
+    products = cands["products"].explode().unique().to_list()
+    index = {p: k for k, p in enumerate(products)}
+    codes = cands["products"].explode().replace_strict(index, return_dtype=pl.Int64).to_numpy()
     offsets = np.concatenate([[0], np.cumsum(cands["products"].list.len().cast(pl.Int64).to_numpy())])
-    units = cands["expected_units"].explode().to_numpy() * np.array(list(factor.values()), dtype=float)[at]
-    prices = np.array(list(new_price.values()), dtype=np.int64)[at]
-    costs = np.array(list(cost.values()), dtype=np.int64)[at]
-    gmv = np.add.reduceat(units * prices, offsets[:-1])
-    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
+    units = cands["expected_units"].explode().to_numpy()
+    prices, units, gmv, profit = _reprice(model, products, codes, units, offsets, prices_fen)
     return cands.with_columns(
         _flat_list("prices_fen", offsets, prices, pl.List(pl.Int64)),
         _flat_list("expected_units", offsets, units, pl.List(pl.Float64)),
@@ -1100,6 +1135,32 @@ def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, 
         pl.Series("expected_profit_fen", profit, dtype=pl.Float64),
         pl.Series("score", gmv if objective == "gmv" else profit, dtype=pl.Float64),
     )
+
+
+def _reprice(
+    model: DemandModel,
+    products: Sequence[str],
+    codes: np.ndarray,
+    units: np.ndarray,
+    offsets: np.ndarray,
+    prices_fen: Mapping[str, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates' products end to end (``codes`` into ``products``, row ``r``'s from ``offsets[r]`` to
+    ``offsets[r + 1]``) with their expected ``units`` at list prices, at ``prices_fen`` (list price where
+    missing) instead: return the prices, the units, and each row's GMV and profit (fen). A price only
+    scales a product's units by ``(price / list price) ** elasticity`` (see :meth:`DemandModel.units`)."""
+    price, factor, cost = [], [], []
+    for p in products:
+        row = model.product_row(p)
+        price.append(int(prices_fen.get(p) or row.get("list_price_fen")))
+        factor.append(math.exp(model.price_term(p, price[-1])))
+        cost.append(int(row.get("unit_cost_fen") or 0))
+    units = units * np.array(factor, dtype=float)[codes]
+    prices = np.array(price, dtype=np.int64)[codes]
+    costs = np.array(cost, dtype=np.int64)[codes]
+    gmv = np.add.reduceat(units * prices, offsets[:-1])
+    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
+    return prices, units, gmv, profit
 
 
 def schedule(
@@ -1511,22 +1572,32 @@ def plan_sessions(
     if not host_ids:
         raise PlanError("no host to plan for / 没有可排期的主播")
     quotas = {h: _quota(model, h, days, sessions_per_week) for h in host_ids}
-    base = candidates(model, host_ids, start, days, stock=stock, max_products=max_products, objective=objective)
-    if base.is_empty():
+    if objective not in ("gmv", "profit"):
+        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    # the candidates of :func:`candidates` at list prices, kept as arrays (their product lists are made for
+    # the picked sessions only)
+    grid = _grid(model, host_ids, start, days, None, stock, max_products)
+    if grid is None:
         raise PlanError(
             "no product of these hosts' counties is in season with a sales history in these days"
             " / 这些天没有当季且有销售历史的商品可排"
         )
     # prices: recommended around each product's typical session, then the candidates re-scored at them
-    reference = dict(  # each product's mean units over the candidates that carry it
-        base.select(pl.col("products").explode(), pl.col("expected_units").explode())
-        .group_by("products", maintain_order=True)  # in order of first appearance
-        .agg(pl.col("expected_units").mean())
+    reference = {  # each product's mean units over the candidates that carry it, in order of first appearance
+        grid.products[code]: mean
+        for code, mean in pl.DataFrame({"product": grid.codes, "units": grid.units})
+        .group_by("product", maintain_order=True)
+        .agg(pl.col("units").mean())
         .iter_rows()
-    )
+    }
     first = _price_decisions(model, reference, {})
     prices = {p: round(r.price * 100) for p, r in first.items()}
-    scored = _repriced(model, base, prices, objective)
+    _, _, gmv, profit = _reprice(model, grid.products, grid.codes, grid.units, grid.offsets, prices)
+    scored = grid.rows.with_columns(
+        pl.Series("expected_gmv_fen", gmv, dtype=pl.Float64),
+        pl.Series("score", gmv if objective == "gmv" else profit, dtype=pl.Float64),
+        pl.Series("_row", np.arange(grid.rows.height), dtype=pl.Int64),
+    )
     picked = schedule(scored, quotas, busy)
     day_mean = dict(
         scored.group_by("host_id", "day")
@@ -1535,13 +1606,13 @@ def plan_sessions(
         .iter_rows()
     )
     ids = [_plan_id(h, _utc(a)) for h, a in picked.select("host_id", "start_local").iter_rows()]
+    rows = [row | {"products": grid.lists(row["_row"])[0]} for row in picked.iter_rows(named=True)]
     labels: dict[str, list[str]] = {}
-    for pid, prods in zip(ids, picked["products"].to_list(), strict=True):
-        for p in prods:
+    for pid, row in zip(ids, rows, strict=True):
+        for p in row["products"]:
             labels.setdefault(p, []).append(pid)
     decisions = _price_decisions(model, {p: u for p, u in reference.items() if p in labels}, labels)
     stock_left = {p: float(v) for p, v in stock.items()} if stock is not None else None
-    rows = list(picked.iter_rows(named=True))
     terms = []  # per session: the prices, price tests and price reasons of its products
     for pid, row in zip(ids, rows, strict=True):
         session_prices, tests, price_reasons = {}, {}, {}
