@@ -1215,13 +1215,15 @@ def schedule(
     pushed_n: list[np.ndarray] = []  # … and how many sessions were taken when each was looked at
     keep: list[int] = []
     host_list, county_list, day_codes = hosts.tolist(), county_codes.tolist(), host_days.tolist()
-    for first in range(0, len(perm), _SCHEDULE_CHUNK):
-        last = min(first + _SCHEDULE_CHUNK, len(perm))
+    one_county = bool(county_codes.min() == county_codes.max())
+    first, size = 0, _SCHEDULE_CHUNK
+    while first < len(perm):
+        last = min(first + size, len(perm))
         # starts that overlap what is already taken are pushed aside whatever happens in this chunk (taken
         # time only grows): found for the chunk at once, the rest looked at one by one
         blocked = np.zeros(last - first, dtype=bool)
-        for code in np.unique(county_codes[first:last]).tolist():
-            mine = np.flatnonzero(county_codes[first:last] == code)
+        for code in [int(county_codes[first])] if one_county else np.unique(county_codes[first:last]).tolist():
+            mine = np.arange(last - first) if one_county else np.flatnonzero(county_codes[first:last] == code)
             if starts.get(code):
                 j = np.searchsorted(np.asarray(starts[code]), finishes[first:last][mine], side="left")
                 before = np.asarray(ends[code])[np.maximum(j - 1, 0)]
@@ -1251,6 +1253,7 @@ def schedule(
         at = first + np.flatnonzero(blocked)
         pushed_at += [at, np.asarray(clashed, dtype=np.int64)]
         pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
+        first, size = last, size if picks else 2 * size  # the taken time fills up: longer chunks as picks thin out
     # the picked rows in time order, and the host-day code of each
     chosen = cands[perm[keep]].with_columns(pl.Series("_hd", host_days[keep])).sort("start_local", "host_id")
     # the better starts of the days the hosts got, and who held their time when they were looked at: every

@@ -233,19 +233,22 @@ def _schedule_by_hand(cands: pl.DataFrame, quotas: dict, busy: list) -> dict:
 
 
 def test_schedule_equals_checking_every_pair() -> None:
-    """Sessions crossing midnight, several counties and a busy session longer than a day: the schedule
-    picks what checking each candidate against every taken session picks."""
+    """Sessions crossing midnight, one county or several, a busy session longer than a day (and one of a
+    county without candidates), a few hundred candidates or a few thousand (the schedule looks at them in
+    chunks, longer ones once the taken time is full): the schedule picks what checking each candidate
+    against every taken session picks."""
     pushed = 0
     for seed in range(12):
         rng = np.random.default_rng(seed)
         base = dt.datetime(2025, 3, 1)
         rows = []
-        for _ in range(300):
+        counties = 1 if seed % 3 == 0 else 2
+        for _ in range(3000 if seed % 2 else 300):
             a = base + dt.timedelta(minutes=int(rng.integers(0, 10 * 24 * 60 // 30)) * 30)
             rows.append(
                 {
                     "host_id": f"h{rng.integers(0, 12)}",
-                    "county_id": f"c{rng.integers(0, 2)}",
+                    "county_id": f"c{rng.integers(0, counties)}",
                     "day": a.date(),
                     "start_local": a,
                     "end_local": a + dt.timedelta(minutes=int(rng.integers(1, 16)) * 30),
