@@ -1502,7 +1502,7 @@ def _session_reasons(
     quota: int | None,
     days: int | None,
 ) -> list[Reason]:
-    slot = SLOTS[int(slot_of_hour(np.array([start_local.hour]))[0])]
+    slot = SLOTS[int(_SLOT_OF_HOUR[start_local.hour])]
     wd = start_local.weekday()
     out = []
     differs = bool(day_mean) and abs(gmv / day_mean - 1) >= 0.005  # one start option: nothing to compare
@@ -1750,7 +1750,7 @@ def adjust_session(
     begin = start_local or session.start_local
     length = minutes if minutes is not None else (session.end_utc - session.start_utc).total_seconds() / 60.0
     if start_local is not None and minutes is None:
-        length = model.duration(session.host_id, int(slot_of_hour(np.array([begin.hour]))[0]))
+        length = model.duration(session.host_id, int(_SLOT_OF_HOUR[begin.hour]))
     end = begin + dt.timedelta(minutes=length)
     for o in others:
         if (
@@ -1793,7 +1793,7 @@ def adjust_session(
         session,
         start_utc=_utc(begin),
         end_utc=_utc(end),
-        slot=SLOTS[int(slot_of_hour(np.array([begin.hour]))[0])],
+        slot=SLOTS[int(_SLOT_OF_HOUR[begin.hour])],
         expected_gmv_fen=round(gmv),
         gmv_low_fen=round(max(gmv - _Z80 * sd, 0.0)),
         gmv_high_fen=round(gmv + _Z80 * sd),
