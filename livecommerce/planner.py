@@ -40,6 +40,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -962,9 +963,12 @@ def _grid(
     lineups: list[_Lineup] = []  # a county's line-up of a day, the same for all its hosts
     lineup_of: dict[tuple[Any, int], int] = {}
     parts: list[dict[str, Any]] = []
-    for h in host_ids:
-        county = model.host_row(h)["county_id"]
-        slot, minute, minutes, start_term = model.option_terms(h)  # start term: weekday × hour
+    # the hosts of a county (in a row of host_ids) share its start options and line-ups: their terms are
+    # worked out together, host × day × option
+    for county, run in itertools.groupby(host_ids, key=lambda h: model.host_row(h)["county_id"]):
+        hosts = list(run)
+        options = [model.option_terms(h) for h in hosts]  # slots, start minutes, minutes, start terms
+        slot, minute = options[0][0], options[0][1]
         if not len(slot):
             continue
         for k in range(days):
@@ -976,30 +980,33 @@ def _grid(
             continue
         hour = minute % 1440 // 60
         begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
-        effect = model.host_effects(h, dates)
+        minutes = np.stack([o[2] for o in options])  # host × option
+        start_term = np.stack([o[3] for o in options])  # host × weekday × hour
+        effect = np.stack([model.host_effects(h, dates) for h in hosts])  # host × date
         kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
         sizes = np.array([len(x.products) for x in lineups])[kinds]
-        explain = np.maximum(model.explain_share * minutes[None, :] / sizes[:, None], 1.0)
-        term = effect[begin_day] + start_term[weekdays[begin_day], hour[None, :]] + flags[begin_day]
+        explain = np.maximum(model.explain_share * minutes[:, None, :] / sizes[None, :, None], 1.0)
+        term = effect[:, begin_day] + start_term[:, weekdays[begin_day], hour[None, :]] + flags[begin_day][None]
         term = term + np.log(explain / EXPOSURE_MINUTES)
-        n_opts = len(slot)
+        n_hosts, n_days, n_opts = len(hosts), len(plan_days), len(slot)
         parts.append(
             {
-                "host_id": h,
+                "hosts": hosts,
                 "county_id": county,
-                "day": np.repeat(plan_days, n_opts),
-                "slot": np.tile(slot, len(plan_days)),
-                "minute": (plan_days[:, None] * 1440 + minute[None, :]).ravel(),
-                "minutes": np.tile(minutes, len(plan_days)),
-                "kind": np.repeat(kinds, n_opts),
+                "rows_per_host": n_days * n_opts,
+                "day": np.tile(np.repeat(plan_days, n_opts), n_hosts),
+                "slot": np.tile(slot, n_days * n_hosts),
+                "minute": np.tile((plan_days[:, None] * 1440 + minute[None, :]).ravel(), n_hosts),
+                "minutes": np.broadcast_to(minutes[:, None, :], (n_hosts, n_days, n_opts)).ravel(),
+                "kind": np.tile(np.repeat(kinds, n_opts), n_hosts),
                 "term": term.ravel(),
             }
         )
     if not parts:
         return None
     cat = {n: np.concatenate([p[n] for p in parts]) for n in ("day", "slot", "minute", "minutes", "kind", "term")}
-    n_rows = np.array([len(p["day"]) for p in parts])
-    part_of_row = np.repeat(np.arange(len(parts)), n_rows)  # each row's host (its part)
+    host_names = [h for p in parts for h in p["hosts"]]
+    host_of_row = np.repeat(np.arange(len(host_names)), [p["rows_per_host"] for p in parts for _ in p["hosts"]])
     # the products of each row's line-up, end to end: indices into all line-ups' products
     lineup_sizes = np.array([len(x.products) for x in lineups], dtype=np.int64)
     lineup_starts = np.concatenate([[0], np.cumsum(lineup_sizes)])[:-1]
@@ -1015,8 +1022,10 @@ def _grid(
     ends = begins + np.round(cat["minutes"] * 60_000_000).astype("timedelta64[us]")
     rows = pl.DataFrame(
         [
-            pl.Series("host_id", [p["host_id"] for p in parts], dtype=pl.String).gather(part_of_row),
-            pl.Series("county_id", [p["county_id"] for p in parts], dtype=pl.String).gather(part_of_row),
+            pl.Series("host_id", host_names, dtype=pl.String).gather(host_of_row),
+            pl.Series("county_id", [p["county_id"] for p in parts for _ in p["hosts"]], dtype=pl.String).gather(
+                host_of_row
+            ),
             pl.Series("day", np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"), pl.Date),
             pl.Series("slot", cat["slot"], pl.Int64),
             pl.Series("start_local", begins, pl.Datetime("us")),

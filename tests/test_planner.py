@@ -554,3 +554,12 @@ def test_host_effects_are_each_days_host_effect(model) -> None:  # type: ignore[
     days = [NEXT + dt.timedelta(days=k) for k in range(-400, 30, 7)]
     for h in ("A1", "A3", "B1", "A9"):
         assert model.host_effects(h, days).tolist() == [model.host_effect(h, d)[0] for d in days], h
+
+
+def test_candidates_of_several_hosts_are_each_hosts_candidates(model) -> None:  # type: ignore[no-untyped-def]
+    """A county's hosts are scored together (host × day × option arrays): the rows equal, value for value and
+    in order, those of scoring each host alone, with hosts of two counties interleaved."""
+    hosts = ["A1", "B1", "A2", "A3", "A9"]
+    together = planner.candidates(model, hosts, NEXT, 10)
+    alone = pl.concat([planner.candidates(model, [h], NEXT, 10) for h in hosts])
+    assert together.height == alone.height > 0 and together.equals(alone)
