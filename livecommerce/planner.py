@@ -1611,8 +1611,12 @@ def plan_sessions(
         pl.Series("_row", np.arange(grid.rows.height), dtype=pl.Int64),
     )
     picked = schedule(scored, quotas, busy)
+    # each picked session's day: the mean GMV of its host's start options that day (the rows of those days)
+    day_key = _codes(scored["host_id"]) * 1_000_000 + scored["day"].cast(pl.Int64).to_numpy()
+    picked_days = day_key[picked["_row"].to_numpy()]
     day_mean = dict(
-        scored.group_by("host_id", "day")
+        scored.filter(pl.Series(np.isin(day_key, picked_days)))
+        .group_by("host_id", "day")
         .agg(pl.col("expected_gmv_fen").mean())
         .select(pl.concat_str("host_id", pl.col("day").cast(pl.String), separator="|"), "expected_gmv_fen")
         .iter_rows()
