@@ -16,15 +16,36 @@ pytestmark = pytest.mark.browser
 URL = "/plan?county=lixian&start=2024-09-07&days=1"
 
 
+#: Dash's own test of "no callback pending" (dash.testing's ``_wait_for_callbacks``): the renderer's
+#: callbacks state, without the stored and completed ones, is empty
+_PENDING = """
+var s = window.store && Object.assign({}, window.store.getState().callbacks);
+if (!s) { return 1; }
+delete s.stored; delete s.completed;
+return [].concat.apply([], Object.values(s)).length;
+"""
+
+
+def _idle(driver) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page has no callback pending (a table re-rendered after the user typed into it would
+    drop what was typed)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(_PENDING) == 0)
+
+
 def _expected(driver, before: str | None = None) -> str:  # type: ignore[no-untyped-def]
-    """Wait for the expected-numbers line (a new one when ``before`` is given) and return it."""
+    """Wait for the expected-numbers line (a new one when ``before`` is given) and for the callbacks it set
+    off to finish; return the line."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     def changed(d):  # type: ignore[no-untyped-def]
         text = d.find_element("id", ids.PLAN_EXPECTED).text.strip()
         return text if text and text != before else False
 
-    return WebDriverWait(driver, 30).until(changed)
+    text = WebDriverWait(driver, 30).until(changed)
+    _idle(driver)
+    return text
 
 
 def _click(driver, element_id: str) -> None:  # type: ignore[no-untyped-def]
