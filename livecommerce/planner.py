@@ -1184,21 +1184,25 @@ def schedule(
     if cands.is_empty():
         return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
     # hosts and counties as integer codes (names looked up for the few that need them), the candidates in
-    # score order as a permutation of the rows: the frame's list columns are gathered for the picked only
-    host_code = _codes(cands["host_id"])
-    county_code = _codes(cands["county_id"].fill_null("\x00"))
+    # score order as a permutation of the rows (the frame's other columns are gathered for the picked only),
+    # times as whole microseconds: all in one pass over the frame
+    cols = cands.select(
+        pl.arg_sort_by(["score", "start_local", "host_id"], descending=[True, False, False]).alias("order"),
+        _code("host_id").alias("host"),
+        _code(pl.col("county_id").fill_null("\x00")).alias("county"),
+        pl.col("day").cast(pl.Int64).alias("day"),
+        pl.col("start_local").dt.epoch("us").alias("begin"),
+        pl.col("end_local").dt.epoch("us").alias("end"),
+    )
+    perm = cols["order"].to_numpy()
+    host_code, county_code = cols["host"].to_numpy(), cols["county"].to_numpy()
     names = _names(host_code, cands["host_id"])
     county_of = {v: k for k, v in _names(county_code, cands["county_id"]).items()}  # county -> code
-    perm = (
-        cands.select(pl.arg_sort_by(["score", "start_local", "host_id"], descending=[True, False, False]))
-        .to_series()
-        .to_numpy()
-    )
     hosts, county_codes = host_code[perm], county_code[perm]
     # a host's day as one integer: the host's code, then the day
-    host_days = hosts * 1_000_000 + cands["day"].cast(pl.Int64).to_numpy()[perm]
-    begins = cands["start_local"].dt.epoch("us").to_numpy()[perm]
-    finishes = cands["end_local"].dt.epoch("us").to_numpy()[perm]
+    host_days = hosts * 1_000_000 + cols["day"].to_numpy()[perm]
+    begins = cols["begin"].to_numpy()[perm]
+    finishes = cols["end"].to_numpy()[perm]
     # times as whole microseconds; per county (code) the busy time as sorted disjoint intervals (starts,
     # ends): the one interval starting last before a candidate's end is the only one that can overlap it
     starts: dict[int, list[int]] = {}
@@ -1264,7 +1268,8 @@ def schedule(
         pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
         first, size = last, size if picks else 2 * size  # the taken time fills up: longer chunks as picks thin out
     # the picked rows in time order, and the host-day code of each
-    chosen = cands[perm[keep]].with_columns(pl.Series("_hd", host_days[keep])).sort("start_local", "host_id")
+    in_time = sorted(range(len(keep)), key=lambda i: (int(begins[keep[i]]), names[host_list[keep[i]]]))
+    keep = [keep[i] for i in in_time]  # the picked in time order (then by host id)
     # the better starts of the days the hosts got, and who held their time when they were looked at: every
     # such start against every session taken before it, at once
     at, taken = np.concatenate(pushed_at).astype(np.int64), np.concatenate(pushed_n).astype(np.int64)
@@ -1288,13 +1293,19 @@ def schedule(
         )
         for r, i in zip(*np.nonzero(overlap), strict=True):
             who.setdefault(day_codes[int(at[r])], set()).add(history[int(i)][3] or "?")
-    clash = [sorted(who.get(hd, ())) for hd in chosen["_hd"].to_list()]
-    return chosen.drop("_hd").with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+    clash = [sorted(who.get(day_codes[k], ())) for k in keep]
+    return cands[perm[keep]].with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _code(column: str | pl.Expr) -> pl.Expr:
+    """One integer per distinct string of ``column`` (equal strings, equal codes), as Int64."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.cast(pl.Categorical).to_physical().cast(pl.Int64)
 
 
 def _codes(values: pl.Series) -> np.ndarray:
-    """One integer per distinct string of ``values`` (equal strings, equal codes), as an int64 array."""
-    return values.cast(pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+    """:func:`_code` of a series, as an int64 array."""
+    return values.to_frame().select(_code(values.name))[:, 0].to_numpy()
 
 
 def _names(codes: np.ndarray, values: pl.Series) -> dict[int, Any]:
@@ -1630,6 +1641,7 @@ def plan_sessions(
     decisions = _price_decisions(model, {p: u for p, u in reference.items() if p in labels}, labels)
     stock_left = {p: float(v) for p, v in stock.items()} if stock is not None else None
     terms = []  # per session: the prices, price tests and price reasons of its products
+    split = {p: [Reason.split(r) for r in rec.reasons] for p, rec in decisions.items()}  # once a product
     for pid, row in zip(ids, rows, strict=True):
         session_prices, tests, price_reasons = {}, {}, {}
         for p in row["products"]:
@@ -1641,7 +1653,7 @@ def plan_sessions(
             price = step.price if step is not None else rec.price
             session_prices[p] = round(price * 100)
             tests[p] = step is not None and abs(step.price - rec.price) > 1e-9
-            reasons = [Reason.split(r) for r in rec.reasons]
+            reasons = list(split[p])
             if tests[p]:
                 reasons.append(
                     Reason(
@@ -1665,6 +1677,7 @@ def plan_sessions(
             )
         )
     sessions = []
+    lineup_notes_of: dict[tuple[Any, Any], list[Reason]] = {}
     for pid, row, (session_prices, tests, price_reasons), session_laws in zip(ids, rows, terms, laws, strict=True):
         h = row["host_id"]
         host = model.host_row(h)
@@ -1684,7 +1697,10 @@ def plan_sessions(
         reasons = _session_reasons(
             model, h, row["start_local"], gmv, day_mean.get(f"{h}|{row['day']}"), row["clash"], quotas[h], days
         )
-        _, lineup_notes = _lineup(model, host["county_id"], row["day"], stock, max_products)
+        key = (host["county_id"], row["day"])
+        if key not in lineup_notes_of:  # the same for every session of the county that day
+            lineup_notes_of[key] = _lineup(model, host["county_id"], row["day"], stock, max_products)[1]
+        lineup_notes = lineup_notes_of[key]
         sessions.append(
             PlannedSession(
                 plan_id=pid,
