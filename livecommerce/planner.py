@@ -2223,7 +2223,7 @@ def plan_from_warehouse(
         raise PlanError("give a host or a county, not both / 请指定一位主播或一个县（二选一）")
     from livecommerce import queries
 
-    hosts = queries.directory(engine, scope)["hosts"]
+    hosts = queries.directory(engine, scope, county_id=county_id if host_id is None else None)["hosts"]
     if host_id is not None:
         mine = hosts.filter(pl.col("host_id") == host_id)
         if mine.is_empty():

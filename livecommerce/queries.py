@@ -1220,11 +1220,12 @@ def may_see(engine: Engine, scope: Scope, level: Level, key: str | None) -> bool
         return _allowed(conn, _visible(conn, scope), level, key)
 
 
-def directory(engine: Engine, scope: Scope) -> dict[str, pl.DataFrame]:
+def directory(engine: Engine, scope: Scope, county_id: str | None = None) -> dict[str, pl.DataFrame]:
     """Return what ``scope`` may pick from, as three frames sorted by id: ``counties`` (county_id,
     name_zh, name_en), ``hosts`` (host_id, name, county_id, platform_id) and ``products``
     (product_id, title, county_id, category, unit_cost_fen, list_price_fen, shelf_life_days). A
-    county is listed when the scope names it or one of its hosts."""
+    county is listed when the scope names it or one of its hosts. ``county_id``: only that county's
+    rows (read from the database by county, so a page of one county does not read every host)."""
     c, h, p = County.__table__, Host.__table__, Product.__table__
     with engine.connect() as conn:
         v = _visible(conn, scope)
@@ -1244,6 +1245,10 @@ def directory(engine: Engine, scope: Scope) -> dict[str, pl.DataFrame]:
             products = products.where(p.c.product_id.in_(v.products))
             host_counties = select(h.c.county_id).where(h.c.host_id.in_(v.hosts))
             counties = counties.where(or_(c.c.county_id.in_(v.counties), c.c.county_id.in_(host_counties)))
+        if county_id is not None:
+            hosts = hosts.where(h.c.county_id == county_id)
+            products = products.where(p.c.county_id == county_id)
+            counties = counties.where(c.c.county_id == county_id)
         return {
             "counties": _frame(conn, counties),
             "hosts": _frame(conn, hosts),

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import polars as pl
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
@@ -236,6 +237,12 @@ def test_tops_lists_and_directory_stay_inside_the_scope(world: World, name: str,
     assert set(d["hosts"]["host_id"].to_list() if d["hosts"].height else []) <= hosts
     assert set(d["counties"]["county_id"].to_list() if d["counties"].height else []) <= counties
     assert set(d["products"]["product_id"].to_list() if d["products"].height else []) <= products
+    # one county's directory (the plan page's) is the scope's directory rows of that county, no more
+    for c in COUNTIES:
+        one = queries.directory(world.engine, scope, county_id=c)
+        for part in ("counties", "hosts", "products"):
+            mine = d[part].filter(pl.col("county_id") == c) if d[part].height else d[part]
+            assert one[part].rows() == mine.rows(), (name, c, part)
 
 
 @pytest.mark.parametrize("name,scope", scopes(), ids=[n for n, _ in scopes()])

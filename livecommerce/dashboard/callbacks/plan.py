@@ -277,7 +277,9 @@ def register(app: dash.Dash, source: Source) -> None:
 
     @callback(app, Output(ids.PLAN_HOST, "options"), Input(ids.PLAN_COUNTY, "value"))
     def plan_hosts(county_id: str | None) -> list[dict[str, str]]:
-        hosts = queries.directory(source.engine, source.scope())["hosts"]
+        if not county_id:
+            return []
+        hosts = queries.directory(source.engine, source.scope(), county_id=county_id)["hosts"]
         return [
             {"label": f"{r['name']} ({r['host_id']})", "value": r["host_id"]}
             for r in hosts.iter_rows(named=True)
@@ -317,8 +319,8 @@ def register(app: dash.Dash, source: Source) -> None:
             return adjust(source, data, plan_id, start_text, products, items)
         out = build(source, county_id, host_id, start, days)
         if county_id:
-            found = queries.directory(source.engine, source.scope())["products"]
-            out["products"] = records(found.filter(found["county_id"] == county_id).select("product_id", "title"))
+            found = queries.directory(source.engine, source.scope(), county_id=county_id)["products"]
+            out["products"] = records(found.select("product_id", "title"))
         return out
 
     @callback(
