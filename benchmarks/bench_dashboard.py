@@ -434,11 +434,7 @@ def bench(
         clients[scale] = app.server.test_client()
     results: dict[str, dict[str, dict[str, float]]] = {scale: {} for scale in urls}
     first = next(iter(urls))
-    # the worlds' request bodies (and whatever setting up left) are kept out of the garbage collector's
-    # way: with them in the heap a full collection paused 300-380 ms, about 30 times a run, on whichever
-    # request happened to be running (a medium plan-vs-actual read 369 ms as its p95)
-    gc.collect()
-    gc.freeze()
+
     with _queries_timed():
         for name in bodies[first]:
             if only and name not in only:
@@ -452,18 +448,26 @@ def bench(
                 warm = bodies[scale].get(name, [])
                 for items in warm if name.startswith("render_") else warm[:1]:
                     clients[scale].post("/_dash-update-component", json=items)
-            for i in range(max(len(bodies[scale].get(name, [])) for scale in urls)):
-                for scale in urls:
-                    items = bodies[scale].get(name, [])
-                    if i >= len(items):
-                        continue
-                    _QUERY_SECONDS[0] = 0.0
-                    t0 = time.perf_counter()
-                    resp = clients[scale].post("/_dash-update-component", json=items[i])
-                    total[scale].append(time.perf_counter() - t0)
-                    inside[scale].append(_QUERY_SECONDS[0])
-                    if resp.status_code not in (200, 204):
-                        raise SystemExit(f"{scale} {name}: HTTP {resp.status_code}: {resp.data[:300]!r}")
+            # the garbage collector is off while a callback's requests are timed and collects after them
+            # (as timeit does): a full collection over this process's heap (both worlds' apps and request
+            # bodies) paused 60-380 ms, dozens of times a run, on whichever request was running then
+            gc.collect()
+            gc.disable()
+            try:
+                for i in range(max(len(bodies[scale].get(name, [])) for scale in urls)):
+                    for scale in urls:
+                        items = bodies[scale].get(name, [])
+                        if i >= len(items):
+                            continue
+                        _QUERY_SECONDS[0] = 0.0
+                        t0 = time.perf_counter()
+                        resp = clients[scale].post("/_dash-update-component", json=items[i])
+                        total[scale].append(time.perf_counter() - t0)
+                        inside[scale].append(_QUERY_SECONDS[0])
+                        if resp.status_code not in (200, 204):
+                            raise SystemExit(f"{scale} {name}: HTTP {resp.status_code}: {resp.data[:300]!r}")
+            finally:
+                gc.enable()
             for scale in urls:
                 if total[scale]:
                     results[scale][name] = {
