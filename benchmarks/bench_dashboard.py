@@ -441,19 +441,20 @@ def bench(
                 continue
             total: dict[str, list[float]] = defaultdict(list)
             inside: dict[str, list[float]] = defaultdict(list)
-            # untimed first: each callback's first request per world, and every request of a render callback
-            # (pure figure building from its inputs): a fresh process's first figure of a kind loads plotly's
-            # validators for it (~300 ms, once), which would land on whichever world drew it first
-            for scale in urls:
-                warm = bodies[scale].get(name, [])
-                for items in warm if name.startswith("render_") else warm[:1]:
-                    clients[scale].post("/_dash-update-component", json=items)
             # the garbage collector is off while a callback's requests are timed and collects after them
             # (as timeit does): a full collection over this process's heap (both worlds' apps and request
             # bodies) paused 60-380 ms, dozens of times a run, on whichever request was running then
             gc.collect()
             gc.disable()
             try:
+                # untimed first (after the collection, whose freed memory the next requests take back):
+                # each callback's first request per world, and every request of a render callback (pure
+                # figure building from its inputs): a fresh process's first figure of a kind loads plotly's
+                # validators for it (~300 ms, once), which would land on whichever world drew it first
+                for scale in urls:
+                    warm = bodies[scale].get(name, [])
+                    for items in warm if name.startswith("render_") else warm[:1]:
+                        clients[scale].post("/_dash-update-component", json=items)
                 for i in range(max(len(bodies[scale].get(name, [])) for scale in urls)):
                     for scale in urls:
                         items = bodies[scale].get(name, [])
