@@ -1128,24 +1128,6 @@ _CANDIDATE_SCHEMA = {
 }
 
 
-def _repriced(model: DemandModel, cands: pl.DataFrame, prices_fen: Mapping[str, int], objective: str) -> pl.DataFrame:
-    """``cands`` (scored at list prices by :func:`candidates`) scored at ``prices_fen`` instead, without
-    evaluating the model again (:func:`_reprice`). Same rows as ``candidates(..., prices_fen=prices_fen)``."""
-    products = cands["products"].explode().unique().to_list()
-    index = {p: k for k, p in enumerate(products)}
-    codes = cands["products"].explode().replace_strict(index, return_dtype=pl.Int64).to_numpy()
-    offsets = np.concatenate([[0], np.cumsum(cands["products"].list.len().cast(pl.Int64).to_numpy())])
-    units = cands["expected_units"].explode().to_numpy()
-    prices, units, gmv, profit = _reprice(model, products, codes, units, offsets, prices_fen)
-    return cands.with_columns(
-        _flat_list("prices_fen", offsets, prices, pl.List(pl.Int64)),
-        _flat_list("expected_units", offsets, units, pl.List(pl.Float64)),
-        pl.Series("expected_gmv_fen", gmv, dtype=pl.Float64),
-        pl.Series("expected_profit_fen", profit, dtype=pl.Float64),
-        pl.Series("score", gmv if objective == "gmv" else profit, dtype=pl.Float64),
-    )
-
-
 def _reprice(
     model: DemandModel,
     products: Sequence[str],

@@ -408,22 +408,23 @@ def test_candidates_are_the_models_units_of_each_session(model) -> None:  # type
 
 def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None:  # type: ignore[no-untyped-def]
     """A county plan scores its candidates once at list prices and rescales them to the recommended
-    prices: the same numbers as evaluating the model again at those prices."""
+    prices (``_reprice`` on the plan's arrays): the same numbers as evaluating the model again at those
+    prices (``candidates(prices_fen=...)``), for GMV and profit."""
     hosts = ["A1", "A2", "A3"]
-    base = planner.candidates(model, hosts, NEXT, 7)
+    grid = planner._grid(model, hosts, NEXT, 7, None, None, 4)
     prices = {p: round(model.product_row(p)["list_price_fen"] * k) for p, k in (("a-apple", 1.2), ("a-tea", 0.85))}
-    direct = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices)
-    for objective in ("gmv", "profit"):
-        again = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices, objective=objective)
-        scaled = planner._repriced(model, base, prices, objective)
-        assert scaled.columns == again.columns and scaled.height == again.height > 0
-        exact = [c for c in again.columns if again[c].dtype not in (pl.Float64, pl.List(pl.Float64))]
-        assert scaled.select(exact).equals(again.select(exact))
-        for c in ("expected_gmv_fen", "expected_profit_fen", "score"):
-            assert np.allclose(scaled[c].to_numpy(), again[c].to_numpy(), rtol=1e-12), c
-        units = np.concatenate(scaled["expected_units"].to_list())
-        assert np.allclose(units, np.concatenate(again["expected_units"].to_list()), rtol=1e-12)
-    assert not direct["expected_units"].equals(base["expected_units"])  # the prices did move the units
+    new_prices, units, gmv, profit = planner._reprice(
+        model, grid.products, grid.codes, grid.units, grid.offsets, prices
+    )
+    again = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices)
+    assert len(gmv) == again.height > 0
+    assert new_prices.tolist() == np.concatenate(again["prices_fen"].to_list()).tolist()
+    assert np.allclose(units, np.concatenate(again["expected_units"].to_list()), rtol=1e-12)
+    assert np.allclose(gmv, again["expected_gmv_fen"].to_numpy(), rtol=1e-12)
+    assert np.allclose(profit, again["expected_profit_fen"].to_numpy(), rtol=1e-12)
+    by_profit = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices, objective="profit")
+    assert np.allclose(profit, by_profit["score"].to_numpy(), rtol=1e-12)
+    assert not np.allclose(units, grid.units)  # the prices did move the units
 
 
 def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyped-def]
