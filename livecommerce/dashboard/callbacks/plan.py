@@ -224,10 +224,13 @@ def adjust(
 
 
 def save(source: Source, data: dict[str, Any] | None, lang: str) -> str:
-    """Save the stored plan; return the confirmation (or why nothing was saved)."""
+    """Save the stored plan (an outline detailed first, with the demand model of the user's scope); return the
+    confirmation (or why nothing was saved)."""
     sessions = _sessions(data)
     if not sessions:
         return t("plan_none", lang)
+    if not all(s.detailed for s in sessions):  # with the model the outline was built with (the user's scope)
+        sessions = planner.detail_sessions(planner.demand_model(source.engine, source.scope()), sessions)
     saved = planner.save_plan(source.engine, sessions)
     return t("plan_saved_n", lang, n=len(saved))
 
