@@ -240,9 +240,9 @@ class DemandModel:
         """Return the host's log effect on ``day`` (intercept and trend) and whether it is the host's own.
 
         A host without history gets the session-weighted mean of its county's hosts (the county level)."""
-        if f"host[{host_id}]" in self.coef or self.host_sessions.get(host_id, 0) > 0:
-            years = (day - self.t0).days / 365.0
-            return self.coef.get(f"host[{host_id}]", 0.0) + self.coef.get(f"trend[{host_id}]", 0.0) * years, True
+        own = self._own_terms(host_id)
+        if own is not None:
+            return own[0] + own[1] * ((day - self.t0).days / 365.0), True
         county = self.host_row(host_id)["county_id"]
         peers = self.hosts.filter((pl.col("county_id") == county) & (pl.col("host_id") != host_id))
         effects, weights = [], []
@@ -265,12 +265,18 @@ class DemandModel:
         seen = [self.coef[f"cell[{slot},{d}]"] for d in range(7) if f"cell[{slot},{d}]" in self.coef]
         return float(np.mean(seen)) if seen else min(v for k, v in self.coef.items() if k.startswith("cell["))
 
+    def _own_terms(self, host_id: str) -> tuple[float, float] | None:
+        """The host's own intercept and yearly trend, or ``None`` for a host without history."""
+        if f"host[{host_id}]" in self.coef or self.host_sessions.get(host_id, 0) > 0:
+            return self.coef.get(f"host[{host_id}]", 0.0), self.coef.get(f"trend[{host_id}]", 0.0)
+        return None
+
     def host_effects(self, host_id: str, days: Sequence[dt.date]) -> np.ndarray:
         """Return :meth:`host_effect` (the log effect) of each day, as an array: the same numbers, worked out
         at once for a host with history of its own."""
-        if f"host[{host_id}]" in self.coef or self.host_sessions.get(host_id, 0) > 0:
-            years = np.array([(d - self.t0).days for d in days], dtype=float) / 365.0
-            return self.coef.get(f"host[{host_id}]", 0.0) + self.coef.get(f"trend[{host_id}]", 0.0) * years
+        own = self._own_terms(host_id)
+        if own is not None:
+            return own[0] + own[1] * (np.array([(d - self.t0).days for d in days], dtype=float) / 365.0)
         return np.array([self.host_effect(host_id, d)[0] for d in days], dtype=float)
 
     def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
@@ -940,10 +946,9 @@ class _Grid:
         """The product ids the codes of :attr:`codes` stand for."""
         return list(dict.fromkeys(self.names))
 
-    def lists(self, row: int) -> tuple[list[str], list[int], list[float]]:
-        """Row ``row``'s products, prices and expected units, as lists."""
-        a, b = int(self.offsets[row]), int(self.offsets[row + 1])
-        return [self.names[i] for i in self.flat[a:b].tolist()], self.prices[a:b].tolist(), self.units[a:b].tolist()
+    def products_of(self, row: int) -> list[str]:
+        """Row ``row``'s products (its line-up)."""
+        return [self.names[i] for i in self.flat[int(self.offsets[row]) : int(self.offsets[row + 1])].tolist()]
 
 
 def _grid(
@@ -1037,6 +1042,12 @@ def _grid(
     return _Grid(rows, offsets, flat, names, prices, costs, units)
 
 
+def _check_objective(objective: str) -> None:
+    """Refuse an objective other than ``gmv`` or ``profit`` (:class:`PlanError`, both languages)."""
+    if objective not in ("gmv", "profit"):
+        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+
+
 def candidates(
     model: DemandModel,
     host_ids: Sequence[str],
@@ -1058,8 +1069,7 @@ def candidates(
     product's log demand in a session is the product's term (coefficient and price) plus the session's
     (host and start day, weekday and start hour, festival flags, explain minutes), so each term is worked
     out once per product, host and day, or start, not once per row."""
-    if objective not in ("gmv", "profit"):
-        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    _check_objective(objective)
     grid = _grid(model, host_ids, start, days, prices_fen, stock, max_products)
     if grid is None:
         return pl.DataFrame(schema={"host_id": pl.String, "score": pl.Float64})
@@ -1172,7 +1182,7 @@ def schedule(
         pl.arg_sort_by(["score", "start_local", "host_id"], descending=[True, False, False]).alias("order"),
         _code("host_id").alias("host"),
         _code(pl.col("county_id").fill_null("\x00")).alias("county"),
-        pl.col("day").cast(pl.Int64).alias("day"),
+        _host_day().alias("host_day"),
         pl.col("start_local").dt.epoch("us").alias("begin"),
         pl.col("end_local").dt.epoch("us").alias("end"),
     )
@@ -1180,9 +1190,7 @@ def schedule(
     host_code, county_code = cols["host"].to_numpy(), cols["county"].to_numpy()
     names = _names(host_code, cands["host_id"])
     county_of = {v: k for k, v in _names(county_code, cands["county_id"]).items()}  # county -> code
-    hosts, county_codes = host_code[perm], county_code[perm]
-    # a host's day as one integer: the host's code, then the day
-    host_days = hosts * 1_000_000 + cols["day"].to_numpy()[perm]
+    hosts, county_codes, host_days = host_code[perm], county_code[perm], cols["host_day"].to_numpy()[perm]
     begins = cols["begin"].to_numpy()[perm]
     finishes = cols["end"].to_numpy()[perm]
     # times as whole microseconds; per county (code) the busy time as sorted disjoint intervals (starts,
@@ -1285,13 +1293,14 @@ def _code(column: str | pl.Expr) -> pl.Expr:
     return expr.cast(pl.Categorical).to_physical().cast(pl.Int64)
 
 
-def _codes(values: pl.Series) -> np.ndarray:
-    """:func:`_code` of a series, as an int64 array."""
-    return values.to_frame().select(_code(values.name))[:, 0].to_numpy()
+def _host_day() -> pl.Expr:
+    """A host's day as one integer: the host's :func:`_code`, then the day (the key of one session a host
+    and day in :func:`schedule`)."""
+    return _code("host_id") * 1_000_000 + pl.col("day").cast(pl.Int64)
 
 
 def _names(codes: np.ndarray, values: pl.Series) -> dict[int, Any]:
-    """Each code of :func:`_codes` and the value it stands for."""
+    """Each code of :func:`_code` and the value it stands for."""
     distinct, first = np.unique(codes, return_index=True)
     return dict(zip(distinct.tolist(), values.gather(first).to_list(), strict=True))
 
@@ -1577,8 +1586,7 @@ def plan_sessions(
     if not host_ids:
         raise PlanError("no host to plan for / 没有可排期的主播")
     quotas = {h: _quota(model, h, days, sessions_per_week) for h in host_ids}
-    if objective not in ("gmv", "profit"):
-        raise PlanError(f"objective must be gmv or profit, not {objective!r} / 目标须为 gmv 或 profit")
+    _check_objective(objective)
     # the candidates of :func:`candidates` at list prices, kept as arrays (their product lists are made for
     # the picked sessions only)
     grid = _grid(model, host_ids, start, days, None, stock, max_products)
@@ -1605,7 +1613,7 @@ def plan_sessions(
     )
     picked = schedule(scored, quotas, busy)
     # each picked session's day: the mean GMV of its host's start options that day (the rows of those days)
-    day_key = _codes(scored["host_id"]) * 1_000_000 + scored["day"].cast(pl.Int64).to_numpy()
+    day_key = scored.select(_host_day())[:, 0].to_numpy()
     picked_days = day_key[picked["_row"].to_numpy()]
     day_mean = dict(
         scored.filter(pl.Series(np.isin(day_key, picked_days)))
@@ -1615,7 +1623,7 @@ def plan_sessions(
         .iter_rows()
     )
     ids = [_plan_id(h, _utc(a)) for h, a in picked.select("host_id", "start_local").iter_rows()]
-    rows = [row | {"products": grid.lists(row["_row"])[0]} for row in picked.iter_rows(named=True)]
+    rows = [row | {"products": grid.products_of(row["_row"])} for row in picked.iter_rows(named=True)]
     labels: dict[str, list[str]] = {}
     for pid, row in zip(ids, rows, strict=True):
         for p in row["products"]:
@@ -1709,30 +1717,25 @@ def detail_sessions(model: DemandModel, sessions: Sequence[PlannedSession]) -> l
     """Return ``sessions`` with the items of outlines (``plan_sessions(..., detail=False)``) worked out in
     full: demand quantiles, units to prepare and their reasons, equal to those ``detail=True`` gives.
     Detailed sessions come back as they are; the laws of the others are built in one pass."""
-    todo = [k for k, s in enumerate(sessions) if not s.detailed]
-    laws = _session_laws(
-        model,
-        [
-            (
-                sessions[k].host_id,
-                sessions[k].start_local,
-                (sessions[k].end_utc - sessions[k].start_utc).total_seconds() / 60.0,
-                [i.product_id for i in sessions[k].items],
-                [i.price_fen for i in sessions[k].items],
-            )
-            for k in todo
-        ],
-    )
     out = list(sessions)
-    for k, session_laws in zip(todo, laws, strict=True):
+    todo = [k for k, s in enumerate(sessions) if not s.detailed]
+    # each outline as _evaluate takes it: host, local start, minutes, products and their prices
+    terms = [
+        (s.host_id, s.start_local, (s.end_utc - s.start_utc).total_seconds() / 60.0,
+         [i.product_id for i in s.items], [i.price_fen for i in s.items])
+        for s in (sessions[k] for k in todo)
+    ]  # fmt: skip
+    for k, (host, start, minutes, products, prices), session_laws in zip(
+        todo, terms, _session_laws(model, terms), strict=True
+    ):
         s = sessions[k]
         items, *_ = _evaluate(
             model,
-            s.host_id,
-            s.start_local,
-            (s.end_utc - s.start_utc).total_seconds() / 60.0,
-            [i.product_id for i in s.items],
-            {i.product_id: i.price_fen for i in s.items},
+            host,
+            start,
+            minutes,
+            products,
+            dict(zip(products, prices, strict=True)),
             {i.product_id: i.price_test for i in s.items},
             {i.product_id: i.reasons[1:] for i in s.items},  # an outline's item: its role, then its price reasons
             None,

@@ -124,8 +124,8 @@ def session_view(
     found = planner.PlannedSession.from_dict(raw) if raw is not None else None
     if found is None:
         return "", [], [], [], columns(list(ITEM_COLUMNS), lang), "", []
-    if not found.detailed and source is not None:
-        found = planner.detail_sessions(planner.demand_model(source.engine, source.scope()), [found])[0]
+    if source is not None:
+        found = _detailed(source, [found])[0]
     products = directory_products(data)
     options = [{"label": p["title"], "value": p["product_id"]} for p in products] or [
         {"label": i.title, "value": i.product_id} for i in found.items
@@ -166,6 +166,14 @@ def session_view(
         expected,
         reasons,
     )
+
+
+def _detailed(source: Source, sessions: list[planner.PlannedSession]) -> list[planner.PlannedSession]:
+    """``sessions`` with the outlines among them detailed by the demand model of the user's scope (the one
+    the outline was built with); the model is only looked up when one needs it."""
+    if all(s.detailed for s in sessions):
+        return sessions
+    return planner.detail_sessions(planner.demand_model(source.engine, source.scope()), sessions)
 
 
 def directory_products(data: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -229,9 +237,7 @@ def save(source: Source, data: dict[str, Any] | None, lang: str) -> str:
     sessions = _sessions(data)
     if not sessions:
         return t("plan_none", lang)
-    if not all(s.detailed for s in sessions):  # with the model the outline was built with (the user's scope)
-        sessions = planner.detail_sessions(planner.demand_model(source.engine, source.scope()), sessions)
-    saved = planner.save_plan(source.engine, sessions)
+    saved = planner.save_plan(source.engine, _detailed(source, sessions))
     return t("plan_saved_n", lang, n=len(saved))
 
 
