@@ -97,6 +97,7 @@ MIN_FLAG_ROWS = 20
 #: weeks of a host's recent history that set its usual number of sessions per week
 RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
+_EPOCH = dt.datetime(1970, 1, 1)  # naive local times as whole microseconds since then (as polars' ``dt.epoch``)
 _SLOT_OF_HOUR = np.array([int(slot_of_hour(hr)) for hr in range(24)])  # the slot of each local start hour
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -922,12 +923,21 @@ def _quota(model: DemandModel, host_id: str, days: int, sessions_per_week: float
 
 @dataclass(frozen=True)
 class _Grid:
-    """Every start option of every day for each host, scored at some prices, without list columns: ``rows``
-    (one per host, day and start: ``host_id, county_id, day, slot, start_local, end_local, minutes``),
-    and the products of each row end to end — row ``r``'s are ``flat[offsets[r]:offsets[r + 1]]``, indices
-    into ``names`` — with their ``prices``, unit ``costs`` (fen) and expected ``units``."""
+    """Every start option of every day for each host, scored at some prices, as arrays with one entry per
+    row (host, day, start; a host's rows together, by day, then start): ``host`` (an index into ``hosts``,
+    whose counties are ``counties``), ``day`` (days after ``start``), ``slot``, ``minute`` (the start, in
+    minutes after ``start``'s midnight) and ``minutes`` (how long). The products of each row end to end:
+    row ``r``'s are ``flat[offsets[r]:offsets[r + 1]]``, indices into ``names``, with their ``prices``, unit
+    ``costs`` (fen) and expected ``units``."""
 
-    rows: pl.DataFrame
+    start: dt.date
+    hosts: list[str]
+    counties: list[Any]
+    host: np.ndarray
+    day: np.ndarray
+    slot: np.ndarray
+    minute: np.ndarray
+    minutes: np.ndarray
     offsets: np.ndarray
     flat: np.ndarray
     names: list[str]
@@ -950,6 +960,69 @@ class _Grid:
         """Row ``row``'s products (its line-up)."""
         return [self.names[i] for i in self.flat[int(self.offsets[row]) : int(self.offsets[row + 1])].tolist()]
 
+    @functools.cached_property
+    def micros(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's local start and end as whole microseconds since 1970-01-01 (as :func:`_micros`)."""
+        begin = _micros(dt.datetime.combine(self.start, dt.time())) + self.minute * 60_000_000
+        return begin, begin + np.round(self.minutes * 60_000_000).astype(np.int64)
+
+    def row(self, r: int) -> dict[str, Any]:
+        """Row ``r`` as the candidate columns without the scores (times as local datetimes), with its
+        ``products``."""
+        begin, end = (int(x[r]) for x in self.micros)
+        h = int(self.host[r])
+        return {
+            "host_id": self.hosts[h],
+            "county_id": self.counties[h],
+            "day": self.start + dt.timedelta(days=int(self.day[r])),
+            "slot": int(self.slot[r]),
+            "start_local": _EPOCH + dt.timedelta(microseconds=begin),
+            "end_local": _EPOCH + dt.timedelta(microseconds=end),
+            "minutes": float(self.minutes[r]),
+            "products": self.products_of(r),
+        }
+
+    def schedule(
+        self,
+        score: np.ndarray,
+        quotas: Mapping[str, int],
+        busy: Iterable[tuple[str | None, dt.datetime, dt.datetime]] = (),
+    ) -> tuple[list[int], list[list[str]]]:
+        """:func:`schedule` of the rows scored ``score``, on the arrays: return the picked rows in time order
+        and, for each, the hosts whose sessions pushed its host's better starts of that day aside."""
+        begin, end = self.micros
+        county_code = {c: k for k, c in enumerate(dict.fromkeys(self.counties))}
+        host_county = np.array([county_code[c] for c in self.counties], dtype=np.int64)
+        rank = {h: k for k, h in enumerate(sorted(self.hosts))}  # equal scores and starts: by host id
+        host_rank = np.array([rank[h] for h in self.hosts], dtype=np.int64)
+        return _pick(
+            np.lexsort((host_rank[self.host], begin, -score)),
+            begin,
+            end,
+            self.host,
+            host_county[self.host],
+            self.day,
+            self.hosts,
+            [quotas.get(h, 0) for h in self.hosts],
+            [(county_code.get(c, -1), _micros(a), _micros(b)) for c, a, b in busy],  # a county without candidates: -1
+        )
+
+    @functools.cached_property
+    def rows(self) -> pl.DataFrame:
+        """The rows as a frame: ``host_id, county_id, day, slot, start_local, end_local, minutes``."""
+        begin, end = self.micros
+        return pl.DataFrame(
+            [
+                pl.Series("host_id", self.hosts, dtype=pl.String).gather(self.host),
+                pl.Series("county_id", self.counties, dtype=pl.String).gather(self.host),
+                pl.Series("day", np.datetime64(self.start, "D") + self.day.astype("timedelta64[D]"), pl.Date),
+                pl.Series("slot", self.slot, pl.Int64),
+                pl.Series("start_local", begin.astype("datetime64[us]"), pl.Datetime("us")),
+                pl.Series("end_local", end.astype("datetime64[us]"), pl.Datetime("us")),
+                pl.Series("minutes", self.minutes, pl.Float64),
+            ]
+        )
+
 
 def _grid(
     model: DemandModel,
@@ -970,7 +1043,7 @@ def _grid(
     parts: list[dict[str, Any]] = []
     # the hosts of a county (in a row of host_ids) share its start options and line-ups: their terms are
     # worked out together, host × day × option
-    for county, run in itertools.groupby(host_ids, key=lambda h: model.host_row(h)["county_id"]):
+    for county, run in itertools.groupby(dict.fromkeys(host_ids), key=lambda h: model.host_row(h)["county_id"]):
         hosts = list(run)
         options = [model.option_terms(h) for h in hosts]  # slots, start minutes, minutes, start terms
         slot, minute = options[0][0], options[0][1]
@@ -1022,24 +1095,12 @@ def _grid(
     prices = np.concatenate([x.prices for x in lineups])[flat]
     costs = np.concatenate([x.costs for x in lineups])[flat]
     units = np.exp(np.concatenate([x.terms for x in lineups])[flat] + np.repeat(cat["term"], sizes))
-    midnight = np.datetime64(start, "us")
-    begins = midnight + cat["minute"].astype("timedelta64[m]")
-    ends = begins + np.round(cat["minutes"] * 60_000_000).astype("timedelta64[us]")
-    rows = pl.DataFrame(
-        [
-            pl.Series("host_id", host_names, dtype=pl.String).gather(host_of_row),
-            pl.Series("county_id", [p["county_id"] for p in parts for _ in p["hosts"]], dtype=pl.String).gather(
-                host_of_row
-            ),
-            pl.Series("day", np.datetime64(start, "D") + cat["day"].astype("timedelta64[D]"), pl.Date),
-            pl.Series("slot", cat["slot"], pl.Int64),
-            pl.Series("start_local", begins, pl.Datetime("us")),
-            pl.Series("end_local", ends, pl.Datetime("us")),
-            pl.Series("minutes", cat["minutes"], pl.Float64),
-        ]
-    )
+    counties = [p["county_id"] for p in parts for _ in p["hosts"]]
     names = [p for x in lineups for p in x.products]
-    return _Grid(rows, offsets, flat, names, prices, costs, units)
+    day, slot, minute, minutes = (cat[n] for n in ("day", "slot", "minute", "minutes"))
+    return _Grid(
+        start, host_names, counties, host_of_row, day, slot, minute, minutes, offsets, flat, names, prices, costs, units
+    )
 
 
 def _check_objective(objective: str) -> None:
@@ -1175,33 +1236,62 @@ def schedule(
     host's better start of that day aside (empty when none)."""
     if cands.is_empty():
         return cands.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("clash"))
-    # hosts and counties as integer codes (names looked up for the few that need them), the candidates in
-    # score order as a permutation of the rows (the frame's other columns are gathered for the picked only),
-    # times as whole microseconds: all in one pass over the frame
+    # hosts and counties as their ranks among the distinct names (so the hosts' codes sort as their ids)
+    county = pl.col("county_id").fill_null("\x00")
     cols = cands.select(
-        pl.arg_sort_by(["score", "start_local", "host_id"], descending=[True, False, False]).alias("order"),
-        _code("host_id").alias("host"),
-        _code(pl.col("county_id").fill_null("\x00")).alias("county"),
-        _host_day().alias("host_day"),
+        pl.col("score").cast(pl.Float64),
+        (pl.col("host_id").rank("dense") - 1).cast(pl.Int64).alias("host"),
+        (county.rank("dense") - 1).cast(pl.Int64).alias("county"),
+        pl.col("day").cast(pl.Int64),
         pl.col("start_local").dt.epoch("us").alias("begin"),
         pl.col("end_local").dt.epoch("us").alias("end"),
     )
-    perm = cols["order"].to_numpy()
-    host_code, county_code = cols["host"].to_numpy(), cols["county"].to_numpy()
-    names = _names(host_code, cands["host_id"])
-    county_of = {v: k for k, v in _names(county_code, cands["county_id"]).items()}  # county -> code
-    hosts, county_codes, host_days = host_code[perm], county_code[perm], cols["host_day"].to_numpy()[perm]
-    begins = cols["begin"].to_numpy()[perm]
-    finishes = cols["end"].to_numpy()[perm]
-    # times as whole microseconds; per county (code) the busy time as sorted disjoint intervals (starts,
-    # ends): the one interval starting last before a candidate's end is the only one that can overlap it
+    names = cands["host_id"].unique().sort().to_list()
+    county_code = {None if c == "\x00" else c: k for k, c in enumerate(cands.select(county.unique().sort())[:, 0])}
+    host, begin = cols["host"].to_numpy(), cols["begin"].to_numpy()
+    rows, clash = _pick(
+        np.lexsort((host, begin, -cols["score"].to_numpy())),
+        begin,
+        cols["end"].to_numpy(),
+        host,
+        cols["county"].to_numpy(),
+        cols["day"].to_numpy(),
+        names,
+        [quotas.get(h, 0) for h in names],
+        [(county_code.get(c, -1), _micros(a), _micros(b)) for c, a, b in busy],  # a county without candidates: -1
+    )
+    return cands[rows].with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _pick(
+    order: np.ndarray,
+    begins: np.ndarray,
+    ends: np.ndarray,
+    hosts: np.ndarray,
+    counties: np.ndarray,
+    days: np.ndarray,
+    names: Sequence[str],
+    quotas: Sequence[int],
+    busy: Iterable[tuple[int, int, int]],
+) -> tuple[list[int], list[list[str]]]:
+    """The rule of :func:`schedule` on arrays with one entry per candidate: ``order`` (the candidates, best
+    first), local ``begins`` and ``ends`` (whole microseconds, :func:`_micros`), ``hosts`` (indices into
+    ``names`` and ``quotas``), ``counties`` (integer codes) and ``days`` (day numbers); ``busy`` as (county
+    code, begin, end). Returns the picked candidates in time order (then by host id) and, for each, the hosts
+    whose sessions pushed its host's better starts of that day aside."""
+    # the candidates in score order: position k is candidate order[k]
+    hosts, county_codes = hosts[order], counties[order]
+    host_days = hosts * 1_000_000 + days[order]  # a host's day as one integer
+    begins, finishes = begins[order], ends[order]
+    # per county (code) the busy time as sorted disjoint intervals (starts, ends): the one interval starting
+    # last before a candidate's end is the only one that can overlap it
     starts: dict[int, list[int]] = {}
-    ends: dict[int, list[int]] = {}
+    stops: dict[int, list[int]] = {}
     history: list[tuple[int, int, int, str]] = []  # every taken session (county code, a, b, host), in order
 
     def take(county: int, a: int, b: int, who: str) -> None:
         history.append((county, a, b, who))
-        s, e = starts.setdefault(county, []), ends.setdefault(county, [])
+        s, e = starts.setdefault(county, []), stops.setdefault(county, [])
         lo = bisect.bisect_left(e, a)  # the first interval ending at or after a: merge those touching [a, b]
         hi = bisect.bisect_right(s, b)
         if lo < hi:
@@ -1209,41 +1299,46 @@ def schedule(
         s[lo:hi], e[lo:hi] = [a], [b]
 
     for county, a, b in busy:
-        take(county_of.get(county, -1), _micros(a), _micros(b), "")  # a county without candidates: -1
-    codes_of = {name: code for code, name in names.items()}
-    left = {codes_of[h]: q for h, q in quotas.items() if q > 0 and h in codes_of}  # sessions each may still get
+        take(county, a, b, "")
+    left = {code: q for code, q in enumerate(quotas) if q > 0}  # sessions each host may still get
     days_used: set[int] = set()  # host-day codes that have their session
     picked_at: dict[int, int] = {}  # host-day code -> the position (in score order) of its picked start
     pushed_at: list[np.ndarray] = []  # positions (in score order) of starts that clashed …
     pushed_n: list[np.ndarray] = []  # … and how many sessions were taken when each was looked at
     keep: list[int] = []
-    host_list, county_list, day_codes = hosts.tolist(), county_codes.tolist(), host_days.tolist()
     one_county = bool(county_codes.min() == county_codes.max())
     first, size = 0, _SCHEDULE_CHUNK
-    while first < len(perm):
-        last = min(first + size, len(perm))
+    while first < len(order):
+        last = min(first + size, len(order))
         # starts that overlap what is already taken are pushed aside whatever happens in this chunk (taken
         # time only grows): found for the chunk at once, the rest looked at one by one
         blocked = np.zeros(last - first, dtype=bool)
         for code in [int(county_codes[first])] if one_county else np.unique(county_codes[first:last]).tolist():
-            mine = np.arange(last - first) if one_county else np.flatnonzero(county_codes[first:last] == code)
+            mine = slice(None) if one_county else np.flatnonzero(county_codes[first:last] == code)
             if starts.get(code):
-                j = np.searchsorted(np.asarray(starts[code]), finishes[first:last][mine], side="left")
-                before = np.asarray(ends[code])[np.maximum(j - 1, 0)]
+                j = np.searchsorted(np.array(starts[code], dtype=np.int64), finishes[first:last][mine])
+                before = np.array(stops[code], dtype=np.int64)[np.maximum(j - 1, 0)]
                 blocked[mine] = (j > 0) & (before > begins[first:last][mine])
         taken_before = len(history)
         picks: list[int] = []
         clashed: list[int] = []
         clashed_n: list[int] = []
-        for k in (first + np.flatnonzero(~blocked)).tolist():
-            h, hd, county = host_list[k], day_codes[k], county_list[k]
+        ks = first + np.flatnonzero(~blocked)
+        for k, h, hd, county, a, b in zip(
+            ks.tolist(),
+            hosts[ks].tolist(),
+            host_days[ks].tolist(),
+            county_codes[ks].tolist(),
+            begins[ks].tolist(),
+            finishes[ks].tolist(),
+            strict=True,
+        ):
             if hd in days_used or not left.get(h):
                 continue
-            a, b = int(begins[k]), int(finishes[k])
             s = starts.get(county)
             if s:  # the busy interval starting last before this one ends is the only one that may overlap it
                 j = bisect.bisect_left(s, b)
-                if j and ends[county][j - 1] > a:
+                if j and stops[county][j - 1] > a:
                     clashed.append(k)
                     clashed_n.append(len(history))
                     continue
@@ -1257,22 +1352,17 @@ def schedule(
         pushed_at += [at, np.asarray(clashed, dtype=np.int64)]
         pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
         first, size = last, size if picks else 2 * size  # the taken time fills up: longer chunks as picks thin out
-    # the picked rows in time order, and the host-day code of each
-    in_time = sorted(range(len(keep)), key=lambda i: (int(begins[keep[i]]), names[host_list[keep[i]]]))
-    keep = [keep[i] for i in in_time]  # the picked in time order (then by host id)
+    keep.sort(key=lambda k: (int(begins[k]), names[int(hosts[k])]))  # the picked in time order (then by host id)
     # the better starts of the days the hosts got, and who held their time when they were looked at: every
     # such start against every session taken before it, at once
     at, taken = np.concatenate(pushed_at).astype(np.int64), np.concatenate(pushed_n).astype(np.int64)
     got = np.array(sorted(picked_at), dtype=np.int64)  # host-days that got a session, and the position picked
     got_at = np.array([picked_at[x] for x in got.tolist()], dtype=np.int64)
-    if len(got):
+    who: dict[int, set[str]] = {}
+    if len(got) and len(at) and history:
         j = np.minimum(np.searchsorted(got, host_days[at]), len(got) - 1)
         better = (got[j] == host_days[at]) & (at < got_at[j])
-        at, taken = at[better], taken[better]
-    else:
-        at = at[:0]
-    who: dict[int, set[str]] = {}
-    if len(at) and history:
+        at, taken, j = at[better], taken[better], j[better]
         h_county = np.array([c for c, *_ in history], dtype=np.int64)
         h_a, h_b = (np.array([t[i] for t in history], dtype=np.int64) for i in (1, 2))
         overlap = (
@@ -1281,28 +1371,10 @@ def schedule(
             & (begins[at][:, None] < h_b[None, :])
             & (np.arange(len(history))[None, :] < taken[:, None])
         )
-        for r, i in zip(*np.nonzero(overlap), strict=True):
-            who.setdefault(day_codes[int(at[r])], set()).add(history[int(i)][3] or "?")
-    clash = [sorted(who.get(day_codes[k], ())) for k in keep]
-    return cands[perm[keep]].with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
-
-
-def _code(column: str | pl.Expr) -> pl.Expr:
-    """One integer per distinct string of ``column`` (equal strings, equal codes), as Int64."""
-    expr = pl.col(column) if isinstance(column, str) else column
-    return expr.cast(pl.Categorical).to_physical().cast(pl.Int64)
-
-
-def _host_day() -> pl.Expr:
-    """A host's day as one integer: the host's :func:`_code`, then the day (the key of one session a host
-    and day in :func:`schedule`)."""
-    return _code("host_id") * 1_000_000 + pl.col("day").cast(pl.Int64)
-
-
-def _names(codes: np.ndarray, values: pl.Series) -> dict[int, Any]:
-    """Each code of :func:`_code` and the value it stands for."""
-    distinct, first = np.unique(codes, return_index=True)
-    return dict(zip(distinct.tolist(), values.gather(first).to_list(), strict=True))
+        r, i = np.nonzero(overlap)
+        for pair in np.unique(j[r] * len(history) + i).tolist():  # each (host-day, taken session) once
+            who.setdefault(int(got[pair // len(history)]), set()).add(history[pair % len(history)][3] or "?")
+    return order[keep].tolist(), [sorted(who.get(int(host_days[k]), ())) for k in keep]
 
 
 _SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
@@ -1310,7 +1382,7 @@ _SCHEDULE_CHUNK = 256  # candidates checked against the taken time at once
 
 def _micros(t: dt.datetime) -> int:
     """A naive local time as whole microseconds since 1970-01-01 00:00 (as polars' ``dt.epoch("us")``)."""
-    return (t - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    return (t - _EPOCH) // dt.timedelta(microseconds=1)
 
 
 def _roles(model: DemandModel, products: Sequence[str], mu: np.ndarray) -> dict[str, str]:
@@ -1596,34 +1668,24 @@ def plan_sessions(
             " / 这些天没有当季且有销售历史的商品可排"
         )
     # prices: recommended around each product's typical session, then the candidates re-scored at them
-    reference = {  # each product's mean units over the candidates that carry it, in order of first appearance
-        grid.products[code]: mean
-        for code, mean in pl.DataFrame({"product": grid.codes, "units": grid.units})
-        .group_by("product", maintain_order=True)
-        .agg(pl.col("units").mean())
-        .iter_rows()
-    }
+    # each product's mean units over the candidates that carry it, in order of first appearance
+    mean = np.bincount(grid.codes, weights=grid.units) / np.maximum(np.bincount(grid.codes), 1)
+    seen, at = np.unique(grid.codes, return_index=True)
+    reference = {grid.products[c]: float(mean[c]) for c in seen[np.argsort(at)].tolist()}
     first = _price_decisions(model, reference, {})
     prices = {p: round(r.price * 100) for p, r in first.items()}
     _, _, gmv, profit = _reprice(model, grid.products, grid.codes, grid.units, grid.offsets, prices)
-    scored = grid.rows.with_columns(
-        pl.Series("expected_gmv_fen", gmv, dtype=pl.Float64),
-        pl.Series("score", gmv if objective == "gmv" else profit, dtype=pl.Float64),
-        pl.Series("_row", np.arange(grid.rows.height), dtype=pl.Int64),
-    )
-    picked = schedule(scored, quotas, busy)
+    picked, clash = grid.schedule(gmv if objective == "gmv" else profit, quotas, busy)
     # each picked session's day: the mean GMV of its host's start options that day (the rows of those days)
-    day_key = scored.select(_host_day())[:, 0].to_numpy()
-    picked_days = day_key[picked["_row"].to_numpy()]
-    day_mean = dict(
-        scored.filter(pl.Series(np.isin(day_key, picked_days)))
-        .group_by("host_id", "day")
-        .agg(pl.col("expected_gmv_fen").mean())
-        .select(pl.concat_str("host_id", pl.col("day").cast(pl.String), separator="|"), "expected_gmv_fen")
-        .iter_rows()
-    )
-    ids = [_plan_id(h, _utc(a)) for h, a in picked.select("host_id", "start_local").iter_rows()]
-    rows = [row | {"products": grid.products_of(row["_row"])} for row in picked.iter_rows(named=True)]
+    host_day = grid.host * 1_000_000 + grid.day
+    same_days = np.isin(host_day, host_day[picked])
+    keys, which = np.unique(host_day[same_days], return_inverse=True)
+    sums, counts = np.bincount(which, weights=gmv[same_days]), np.bincount(which)
+    day_mean = dict(zip(keys.tolist(), (sums / counts).tolist(), strict=True))
+    rows = [
+        grid.row(r) | {"clash": c, "day_mean": day_mean[int(host_day[r])]} for r, c in zip(picked, clash, strict=True)
+    ]
+    ids = [_plan_id(row["host_id"], _utc(row["start_local"])) for row in rows]
     labels: dict[str, list[str]] = {}
     for pid, row in zip(ids, rows, strict=True):
         for p in row["products"]:
@@ -1684,9 +1746,7 @@ def plan_sessions(
             laws=session_laws,
             detail=detail,
         )
-        reasons = _session_reasons(
-            model, h, row["start_local"], gmv, day_mean.get(f"{h}|{row['day']}"), row["clash"], quotas[h], days
-        )
+        reasons = _session_reasons(model, h, row["start_local"], gmv, row["day_mean"], row["clash"], quotas[h], days)
         key = (host["county_id"], row["day"])
         if key not in lineup_notes_of:  # the same for every session of the county that day
             lineup_notes_of[key] = _lineup(model, host["county_id"], row["day"], stock, max_products)[1]

@@ -564,3 +564,29 @@ def test_candidates_of_several_hosts_are_each_hosts_candidates(model) -> None:  
     together = planner.candidates(model, hosts, NEXT, 10)
     alone = pl.concat([planner.candidates(model, [h], NEXT, 10) for h in hosts])
     assert together.height == alone.height > 0 and together.equals(alone)
+
+
+def test_a_plans_schedule_on_arrays_equals_scheduling_the_candidate_frame(model) -> None:  # type: ignore[no-untyped-def]
+    """A plan schedules its start options on the grid's arrays (``_Grid.schedule``): the same sessions, in the
+    same order and with the same hosts that pushed them aside, as :func:`schedule` on the frame of
+    :func:`candidates` — hosts of two counties, a busy session, by GMV and by profit, tight and loose quotas."""
+    hosts = ["A1", "B1", "A2", "A3", "A9"]
+    grid = planner._grid(model, hosts, NEXT, 10, None, None, 4)
+    gmv = np.add.reduceat(grid.units * grid.prices, grid.offsets[:-1])
+    profit = np.add.reduceat(grid.units * (grid.prices - grid.costs), grid.offsets[:-1])
+    evening = dt.datetime.combine(NEXT + dt.timedelta(days=2), dt.time(19))
+    busy = [("ca", evening, evening + dt.timedelta(hours=3)), ("cz", evening, evening + dt.timedelta(hours=1))]
+    pushed = 0
+    for objective, score in (("gmv", gmv), ("profit", profit)):
+        frame = planner.candidates(model, hosts, NEXT, 10, objective=objective)
+        for quotas in ({h: 3 for h in hosts}, {h: 10 for h in hosts}, {"A1": 2, "B1": 0, "A2": 6}):
+            want = planner.schedule(frame, quotas, busy)
+            rows, clash = grid.schedule(score, quotas, busy)
+            got = [grid.row(r) for r in rows]
+            assert len(got) == want.height > 0
+            assert [(g["host_id"], g["start_local"], g["end_local"]) for g in got] == want.select(
+                "host_id", "start_local", "end_local"
+            ).rows()
+            assert clash == want["clash"].to_list()
+            pushed += sum(1 for c in clash if c)
+    assert pushed > 0  # some sessions were pushed off a better start, and the two say by the same hosts
