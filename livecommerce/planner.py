@@ -272,13 +272,20 @@ class DemandModel:
             return self.coef.get(f"host[{host_id}]", 0.0), self.coef.get(f"trend[{host_id}]", 0.0)
         return None
 
-    def host_effects(self, host_id: str, days: Sequence[dt.date]) -> np.ndarray:
-        """Return :meth:`host_effect` (the log effect) of each day, as an array: the same numbers, worked out
-        at once for a host with history of its own."""
-        own = self._own_terms(host_id)
-        if own is not None:
-            return own[0] + own[1] * (np.array([(d - self.t0).days for d in days], dtype=float) / 365.0)
-        return np.array([self.host_effect(host_id, d)[0] for d in days], dtype=float)
+    def host_effects(self, host_ids: Sequence[str], days: Sequence[dt.date]) -> np.ndarray:
+        """Return :meth:`host_effect` (the log effect) of each host and day, as a host × day array: the same
+        numbers, worked out at once for the hosts with history of their own."""
+        years = np.array([(d - self.t0).days for d in days], dtype=float) / 365.0
+        own = [self._own_terms(h) for h in host_ids]
+        out = np.empty((len(host_ids), len(days)))
+        mine = [k for k, terms in enumerate(own) if terms is not None]
+        if mine:
+            a, b = (np.array([own[k][i] for k in mine]) for i in (0, 1))  # type: ignore[index]
+            out[mine] = a[:, None] + b[:, None] * years[None, :]
+        for k, terms in enumerate(own):
+            if terms is None:
+                out[k] = [self.host_effect(host_ids[k], d)[0] for d in days]
+        return out
 
     def slot_effect(self, host_id: str, slot: int, weekday: int, hour: int | None = None) -> float:
         """Return the log effect of a start in ``slot`` on ``weekday`` (0 = Monday) for the host: the overall
@@ -1060,7 +1067,7 @@ def _grid(
         begin_day = plan_days[:, None] + minute[None, :] // 1440  # day × option
         minutes = np.stack([o[2] for o in options])  # host × option
         start_term = np.stack([o[3] for o in options])  # host × weekday × hour
-        effect = np.stack([model.host_effects(h, dates) for h in hosts])  # host × date
+        effect = model.host_effects(hosts, dates)  # host × date
         kinds = np.array([lineup_of[(county, int(k))] for k in plan_days])
         sizes = np.array([len(x.products) for x in lineups])[kinds]
         explain = np.maximum(model.explain_share * minutes[:, None, :] / sizes[None, :, None], 1.0)

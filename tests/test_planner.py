@@ -550,11 +550,16 @@ def test_start_terms_are_the_slot_effects_of_every_weekday_and_hour(model) -> No
 
 
 def test_host_effects_are_each_days_host_effect(model) -> None:  # type: ignore[no-untyped-def]
-    """``host_effects`` (what ``candidates`` reads) equals ``host_effect`` day by day, to the bit, for hosts
-    with history and for a new host (its county's weighted average)."""
+    """``host_effects`` (what ``candidates`` reads) equals ``host_effect`` host by host and day by day, to the
+    bit, for hosts with history and for a new host (its county's weighted average), together or alone."""
     days = [NEXT + dt.timedelta(days=k) for k in range(-400, 30, 7)]
-    for h in ("A1", "A3", "B1", "A9"):
-        assert model.host_effects(h, days).tolist() == [model.host_effect(h, d)[0] for d in days], h
+    hosts = ["A1", "A9", "A3", "B1"]
+    together = model.host_effects(hosts, days)
+    assert together.shape == (len(hosts), len(days))
+    for k, h in enumerate(hosts):
+        want = [model.host_effect(h, d)[0] for d in days]
+        assert together[k].tolist() == want == model.host_effects([h], days)[0].tolist(), h
+    assert model.host_effects(["A9"], days)[0].tolist() != model.host_effects(["A1"], days)[0].tolist()
 
 
 def test_candidates_of_several_hosts_are_each_hosts_candidates(model) -> None:  # type: ignore[no-untyped-def]
