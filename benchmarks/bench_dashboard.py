@@ -75,7 +75,15 @@ def _queries_timed() -> Iterator[None]:
         (store, ("latest_forecast", "backtest_metrics", "latest_total")),
         (
             planner,
-            ("plans", "plan_vs_actual", "plan_from_warehouse", "adjust_session", "detail_sessions", "demand_model"),
+            (
+                "plans",
+                "plan_vs_actual",
+                "plan_from_warehouse",
+                "adjust_session",
+                "detail_sessions",
+                "demand_model",
+                "save_plan",
+            ),
         ),
     ):
         for name in names:
@@ -174,7 +182,7 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
     from livecommerce.config import load_settings
     from livecommerce.dashboard import default_dates, ids
     from livecommerce.dashboard.callbacks import county, data, host, overview, product
-    from livecommerce.dashboard.data import Source, filters_from
+    from livecommerce.dashboard.data import Source, filters_from, records
     from livecommerce.dashboard.i18n import keys
     from livecommerce.queries import directory
     from livecommerce.warehouse import connect
@@ -187,7 +195,7 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
     counties = names["counties"]["county_id"].to_list()
     products = names["products"]["product_id"].to_list()
     ranges = [(start, end), (None, None), (start.replace(day=1), end)]  # type: ignore[union-attr]
-    by_key = {v["callback"].__name__: k for k, v in app.callback_map.items()}
+    by_key = {v["callback"].__name__: k for k, v in app.callback_map.items() if "callback" in v}  # server-side
 
     def dates() -> list[dict[str, Any]]:
         a, b = rng.choice(ranges)
@@ -367,16 +375,20 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
                 )
             )
         built = plan.build(source, c, None, past, 14)
+        built["products"] = records(
+            directory(engine, source.scope(), county_id=c)["products"].select("product_id", "title")
+        )
         sessions = (built.get("plan") or {}).get("sessions") or []
         picked = sessions[0]["plan_id"] if sessions else None
         if sessions and not plan.saved_options(source, c):
             plan.save(source, built, "zh")  # once per county, so that plan-vs-actual has a session to compare
         saved = plan.saved_options(source, c)
+        # the list and the session view get what the browser takes out of the stored plan for them
         out["render_plan"].append(
             _body(
                 by_key["render_plan"],
                 _outputs(by_key["render_plan"]),
-                [_prop(ids.PLAN_DATA, "data", built), lang()],
+                [_prop(ids.PLAN_LIST, "data", plan.listing(built)), lang()],
                 [_prop(ids.PLAN_SESSION_PICK, "value", picked)],
             )
         )
@@ -384,15 +396,24 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
             _body(
                 by_key["render_session"],
                 _outputs(by_key["render_session"]),
-                [_prop(ids.PLAN_SESSION_PICK, "value", picked), _prop(ids.PLAN_DATA, "data", built), lang()],
+                [_prop(ids.PLAN_PICKED, "data", plan.picked(built, picked)), lang()],
             )
         )
+        # saving: the whole plan goes back to the server, is detailed and written (the same sessions again:
+        # an upsert); the saved-session list is read again on each county picked and after each save
         out["save_plan"].append(
             _body(
                 by_key["save_plan"],
                 _outputs(by_key["save_plan"]),
-                [_prop(ids.PLAN_SAVE, "n_clicks", None), _prop(ids.PLAN_COUNTY, "value", c)],
+                [_prop(ids.PLAN_SAVE, "n_clicks", 1)],
                 [_prop(ids.PLAN_DATA, "data", built), _prop(ids.LANG, "value", "zh")],
+            )
+        )
+        out["saved_plans"].append(
+            _body(
+                by_key["saved_plans"],
+                _outputs(by_key["saved_plans"]),
+                [_prop(ids.PLAN_COUNTY, "value", c), _prop(ids.PLAN_SAVED, "children", "")],
             )
         )
         out["show_actual"].append(

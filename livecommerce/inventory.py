@@ -50,6 +50,22 @@ _ZU = stats.norm.ppf(_U)  # the grid's normal scores, worked out once
 _Z_TAIL = 3.0  # tails beyond the outermost given quantile follow a normal law out to ±3 sd-equivalents
 
 
+@functools.lru_cache(maxsize=32)
+def _grid_runs(levels: tuple[float, ...]) -> tuple[int, int, tuple[tuple[int, int, int], ...]]:
+    """Where the common grid falls against sorted ``levels``: the points below the first level are
+    ``_U[:below]``, those above the last ``_U[above:]``, and ``(k, a, b)`` for each run ``_U[a:b]`` of points
+    interpolated between levels ``k`` and ``k + 1`` (as :func:`numpy.interp` pairs them)."""
+    lv = np.asarray(levels)
+    below = int(np.searchsorted(_U, lv[0], side="left"))
+    above = int(np.searchsorted(_U, lv[-1], side="right"))
+    j = np.clip(np.searchsorted(lv, _U[below:above], side="right") - 1, 0, len(lv) - 2)
+    runs = []
+    for k in np.unique(j).tolist():
+        where = np.flatnonzero(j == k)
+        runs.append((k, below + int(where[0]), below + int(where[-1]) + 1))
+    return below, above, tuple(runs)
+
+
 def _json(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in asdict(obj).items():
@@ -145,16 +161,17 @@ class DemandDistribution:
             raise ValueError(f"levels must be at least two, strictly increasing, between 0 and 1: {levels!r}")
         qv = np.maximum.accumulate(np.maximum(np.asarray(rows, dtype=float).reshape(-1, len(lv)), 0.0), axis=1)
         z = _normal_scores(tuple(lv.tolist()))
-        inside = (_U >= lv[0]) & (_U <= lv[-1])
-        j = np.clip(np.searchsorted(lv, _U, side="right") - 1, 0, len(lv) - 2)
-        # np.interp's own arithmetic (slope × (x − x_j) + y_j), so the values are the same to the bit
-        slope = (qv[:, j + 1] - qv[:, j]) / (lv[j + 1] - lv[j])
-        vals = np.where(inside, slope * (_U - lv[j]) + qv[:, j], 0.0)
+        vals = np.empty((len(qv), len(_U)))
+        # np.interp's own arithmetic (slope × (x − x_j) + y_j), so the values are the same to the bit; the grid
+        # is sorted, so the points between two levels are a run of it
+        below, above, runs = _grid_runs(tuple(lv.tolist()))
+        for k, a, b in runs:
+            slope = (qv[:, k + 1] - qv[:, k]) / (lv[k + 1] - lv[k])
+            vals[:, a:b] = slope[:, None] * (_U[a:b] - lv[k]) + qv[:, k : k + 1]
         lo_slope = (qv[:, 1] - qv[:, 0]) / (z[1] - z[0])
         hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
-        below, above = _U < lv[0], _U > lv[-1]
-        vals[:, below] = qv[:, :1] + lo_slope[:, None] * (_ZU[below] - z[0])
-        vals[:, above] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above] - z[-1])
+        vals[:, :below] = qv[:, :1] + lo_slope[:, None] * (_ZU[:below] - z[0])
+        vals[:, above:] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above:] - z[-1])
         vals = np.maximum.accumulate(np.maximum(vals, 0.0), axis=1)
         return [cls._on_grid(v, float(m), "interpolate") for v, m in zip(vals, means, strict=True)]
 

@@ -2314,7 +2314,7 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
     Saving the same session again updates it (plan ids are stable); products dropped from a session are
     removed from its items. Outlines (``plan_sessions(..., detail=False)``) are detailed first with the
     warehouse's demand model."""
-    from sqlalchemy import delete
+    from sqlalchemy import delete, select
 
     from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
     from livecommerce.warehouse.upsert import upsert
@@ -2349,10 +2349,17 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
                 for s in sessions
             ],
         )
-        for s in sessions:
-            conn.execute(
-                delete(spi).where(spi.c.plan_id == s.plan_id, spi.c.product_id.not_in([i.product_id for i in s.items]))
-            )
+        # items of these sessions whose product was dropped: looked up at once, deleted session by session
+        kept = {(s.plan_id, i.product_id) for s in sessions for i in s.items}
+        stored = conn.execute(
+            select(spi.c.plan_id, spi.c.product_id).where(spi.c.plan_id.in_([s.plan_id for s in sessions]))
+        ).all()
+        dropped: dict[str, list[str]] = {}
+        for plan_id, product_id in stored:
+            if (plan_id, product_id) not in kept:
+                dropped.setdefault(plan_id, []).append(product_id)
+        for plan_id, products in dropped.items():
+            conn.execute(delete(spi).where(spi.c.plan_id == plan_id, spi.c.product_id.in_(products)))
         upsert(
             conn,
             spi,
@@ -2394,18 +2401,22 @@ def plans(
     county_id: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Return the saved sessions the scope may see (one row each, money in fen), in time order, optionally for
-    one host or county and local dates ``start``..``end`` (inclusive)."""
+    one host or county and local dates ``start``..``end`` (inclusive), with all the stored columns or only
+    ``columns`` (a picker of saved sessions needs three, not their reasons)."""
     from sqlalchemy import select
 
+    from livecommerce import queries
     from livecommerce.scope import Scope
     from livecommerce.warehouse.tables import SessionPlan
 
     scope = scope or Scope.everything()
-    hosts, _ = _dimensions(engine, scope)
     sp = SessionPlan.__table__
-    where = [sp.c.host_id.in_(hosts["host_id"].to_list())] if not scope.all_data else []
+    where = []
+    if not scope.all_data:  # the hosts the scope sees
+        where.append(sp.c.host_id.in_(queries.directory(engine, scope)["hosts"]["host_id"].to_list()))
     if host_id:
         where.append(sp.c.host_id == host_id)
     if county_id:
@@ -2414,8 +2425,9 @@ def plans(
         where.append(sp.c.planned_start_utc >= _utc(dt.datetime.combine(start, dt.time())))
     if end:
         where.append(sp.c.planned_start_utc < _utc(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())))
+    picked = [sp.c[c] for c in columns] if columns is not None else [sp]
     with engine.connect() as conn:
-        return _frame(conn, select(sp).where(*where).order_by(sp.c.planned_start_utc, sp.c.host_id))
+        return _frame(conn, select(*picked).where(*where).order_by(sp.c.planned_start_utc, sp.c.host_id))
 
 
 def load_plan(engine: Any, plan_id: str, scope: Any = None) -> PlannedSession:

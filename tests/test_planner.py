@@ -446,13 +446,26 @@ def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyp
         assert json.dumps(s.as_dict(), sort_keys=True) == json.dumps(ref, sort_keys=True)
     data = {"county_id": "县A", "plan": json.loads(json.dumps(plan.as_dict()))}
     for lang in ("zh", "en"):
-        rows, _, options = page.session_table(data, lang)
+        rows, _, options = page.session_table(page.listing(data), lang)
         assert [r["plan_id"] for r in rows] == [o["value"] for o in options] == [s.plan_id for s in plan.sessions]
         for r, s in zip(rows, plan.sessions, strict=True):
             assert r["when"] == f"{s.start_local:%Y-%m-%d %H:%M}–{s.end_local:%H:%M}"
             assert r["host"] == s.host_name and r["gmv"] == format_yuan(s.expected_gmv_fen, lang=lang)
             assert r["interval"] == f"{format_yuan(s.gmv_low_fen, lang=lang)}–{format_yuan(s.gmv_high_fen, lang=lang)}"
     assert len(rows) >= 9
+    # the list carries what it shows of each session, the session view the one session picked
+    listed = page.listing(data | {"products": [{"product_id": "a-apple", "title": "苹果"}]})
+    assert listed["county_id"] == "县A" and "products" not in listed
+    assert [list(x) for x in listed["sessions"]] == [list(page.LISTED)] * len(plan.sessions)
+    assert page.message(listed, "zh") == f"已生成 {len(plan.sessions)} 场建议"
+    assert page.message(page.listing({"error": "没有 / none"}), "en") == "没有 / none"
+    last = plan.sessions[-1]
+    chosen = page.picked(data | {"products": [{"product_id": "a-apple", "title": "苹果"}]}, last.plan_id)
+    assert chosen is not None and chosen["picked"] == data["plan"]["sessions"][-1]
+    assert (chosen["county_id"], chosen["host_id"]) == ("县A", last.host_id)
+    assert chosen["products"] == [{"product_id": "a-apple", "title": "苹果"}]
+    assert planner.PlannedSession.from_dict(chosen["picked"]) == last
+    assert page.picked(data, "no-such-session") is None and page.picked({}, last.plan_id) is None
 
 
 def test_a_plans_item_laws_built_together_equal_one_at_a_time() -> None:

@@ -83,6 +83,11 @@ def test_save_list_load_and_resave(warehouse) -> None:  # type: ignore[no-untype
     assert planner.save_plan(engine, [s]) == [s.plan_id]
     listed = planner.plans(engine, county_id="ca", start=dt.date(2024, 11, 2), end=dt.date(2024, 11, 2))
     assert listed["plan_id"].to_list() == [s.plan_id] and listed["status"][0] == "planned"
+    few = planner.plans(engine, county_id="ca", columns=("plan_id", "host_id", "planned_start_utc"))
+    assert (
+        few.columns == ["plan_id", "host_id", "planned_start_utc"] and few.rows() == listed.select(few.columns).rows()
+    )
+    assert planner.plans(engine, Scope.of(hosts=["someone-else"]), columns=("plan_id",)).is_empty()
     back = planner.load_plan(engine, s.plan_id)
     assert back.start_utc == s.start_utc and back.expected_gmv_fen == 504_000 and back.reasons == s.reasons
     got = [(i.product_id, i.units_p90, i.price_test) for i in back.items]
@@ -196,7 +201,7 @@ def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(samp
         assert [s["plan_id"] for s in stored] == [s.plan_id for s in full.sessions] and stored
         assert all(i["units_to_prepare"] is None for s in stored for i in s["items"])
         for s in full.sessions:
-            _, _, chosen, rows, _, expected, reasons = page.session_view(data, s.plan_id, "zh", source)
+            _, _, chosen, rows, _, expected, reasons = page.session_view(page.picked(data, s.plan_id), "zh", source)
             assert chosen == [i.product_id for i in s.items]
             assert format_yuan(s.expected_gmv_fen, lang="zh") in expected
             assert [(r["units_p50"], r["units_p90"], r["units_to_prepare"]) for r in rows] == [

@@ -30,7 +30,17 @@ from livecommerce.dashboard import ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["ADMIN_PREFIXES", "GUARD", "ID_INPUTS", "ID_KEYS", "REGISTERED", "Guard", "callback", "is_guarded"]
+__all__ = [
+    "ADMIN_PREFIXES",
+    "GUARD",
+    "ID_INPUTS",
+    "ID_KEYS",
+    "REGISTERED",
+    "Guard",
+    "callback",
+    "clientside",
+    "is_guarded",
+]
 
 #: names of the functions registered through :func:`callback`, per app (id(app) -> names)
 REGISTERED: dict[int, list[str]] = {}
@@ -290,3 +300,11 @@ def callback(app: dash.Dash, *dependencies: Any, **kwargs: Any) -> Callable[[F],
         return func
 
     return decorate
+
+
+def clientside(app: dash.Dash, script: str, *dependencies: Any, **kwargs: Any) -> None:
+    """Register JavaScript ``script`` as a clientside callback of ``app`` (same arguments as
+    ``app.clientside_callback``). It runs in the browser, so it only moves what the page already holds
+    from one store to another; the server callbacks reading its output are checked as every other."""
+    app.clientside_callback(script, *dependencies, **kwargs)
+    REGISTERED.setdefault(id(app), []).append("clientside")

@@ -1,9 +1,12 @@
 """Plan page callbacks: build a plan (``planner.plan_from_warehouse``), adjust one session from the fitted
 model without refitting (``planner.adjust_session``), save it (``planner.save_plan``) and compare a saved
-session with what sold (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` as
+session with what sold (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` (``PLAN_DATA``) as
 ``Plan.as_dict()`` of an outline (items without their demand laws, ``plan_sessions(detail=False)``): the
-session opened is detailed by ``planner.detail_sessions``, the whole plan when saved. The functions below
-are plain and unit-tested without a browser."""
+session opened is detailed by ``planner.detail_sessions``, the whole plan when saved. Only adjusting and
+saving send the whole plan back to the server: the session list is drawn from what it shows of each
+session (``PLAN_LIST``, :func:`listing`), and the session view from the one session picked (``PLAN_PICKED``,
+:func:`picked`, taken out of the plan in the browser). The functions below are plain and unit-tested
+without a browser."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dash import Input, Output, State, html
 
 from livecommerce import planner, queries
 from livecommerce.dashboard import ids
-from livecommerce.dashboard.callbacks._wiring import callback
+from livecommerce.dashboard.callbacks._wiring import callback, clientside
 from livecommerce.dashboard.components import columns
 from livecommerce.dashboard.data import Source, records
 from livecommerce.dashboard.i18n import t
@@ -76,26 +79,79 @@ def build(source: Source, county_id: str | None, host_id: str | None, start: str
     return {"county_id": county_id, "host_id": host_id, "plan": proposal.as_dict()}
 
 
+#: what the session list shows of a stored session (:func:`listing`)
+LISTED = (
+    "plan_id",
+    "start_local",
+    "end_local",
+    "host_name",
+    "slot",
+    "expected_gmv_fen",
+    "gmv_low_fen",
+    "gmv_high_fen",
+    "based_on",
+)
+
+#: ``PLAN_PICKED`` from the session picker and ``PLAN_DATA``, in the browser: :func:`picked` in JavaScript
+PICK_JS = """
+function (planId, data) {
+    var plan = data && data.plan;
+    var found = plan ? plan.sessions.find(function (s) { return s.plan_id === planId; }) : undefined;
+    if (!found) { return null; }
+    return {county_id: data.county_id || null, host_id: found.host_id, products: data.products || [], picked: found};
+}
+"""
+
+
+def listing(data: dict[str, Any] | None) -> dict[str, Any]:
+    """Return what the session list needs of the stored plan ``data``: its ``county_id``, ``host_id`` and
+    ``error`` as stored, and (when there is a plan) ``sessions``: each session's :data:`LISTED` fields."""
+    data = data or {}
+    out = {k: data[k] for k in ("county_id", "host_id", "error") if k in data}
+    if "plan" in data:
+        out["sessions"] = [{k: s[k] for k in LISTED} for s in data["plan"]["sessions"]]
+    return out
+
+
+def picked(data: dict[str, Any] | None, plan_id: str | None) -> dict[str, Any] | None:
+    """Return what the session view needs of the stored plan ``data`` for session ``plan_id`` (None when the
+    plan has no such session): the plan's ``county_id``, the session's ``host_id``, the county's ``products``
+    and the stored session (``picked``). The browser works it out (:data:`PICK_JS`); this is the same."""
+    sessions = ((data or {}).get("plan") or {}).get("sessions") or []
+    found = next((s for s in sessions if s.get("plan_id") == plan_id), None)
+    if found is None:
+        return None
+    assert data is not None
+    return {
+        "county_id": data.get("county_id"),
+        "host_id": found["host_id"],
+        "products": data.get("products") or [],
+        "picked": found,
+    }
+
+
 def _sessions(data: dict[str, Any] | None) -> list[planner.PlannedSession]:
     plan = (data or {}).get("plan")
     return list(planner.Plan.from_dict(plan).sessions) if plan else []
 
 
-def message(data: dict[str, Any] | None, lang: str) -> str:
-    """Return the line under the pickers: the error, or how many sessions were proposed."""
-    data = data or {}
-    if data.get("error"):
-        return str(data["error"])
-    if "plan" not in data:
+def message(listed: dict[str, Any] | None, lang: str) -> str:
+    """Return the line under the pickers from the :func:`listing` of the plan: the error, or how many
+    sessions were proposed."""
+    listed = listed or {}
+    if listed.get("error"):
+        return str(listed["error"])
+    if "sessions" not in listed:
         return ""
-    n = len(data["plan"]["sessions"])
+    n = len(listed["sessions"])
     return t("plan_built_n", lang, n=n) if n else t("plan_none", lang)
 
 
-def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list]:
-    """Return the proposed sessions as table rows and columns, and the session picker's options."""
+def session_table(listed: dict[str, Any] | None, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list]:
+    """Return the proposed sessions of the :func:`listing` of the plan as table rows and columns, and the
+    session picker's options."""
     rows, options = [], []
-    for s in ((data or {}).get("plan") or {}).get("sessions") or []:  # the stored dicts: no need to parse items
+    for s in (listed or {}).get("sessions") or []:
         start, end = dt.datetime.fromisoformat(s["start_local"]), dt.datetime.fromisoformat(s["end_local"])
         when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
         rows.append(
@@ -113,20 +169,18 @@ def session_table(data: dict[str, Any] | None, lang: str) -> tuple[list[dict[str
     return rows, columns(list(SESSION_COLUMNS), lang), options
 
 
-def session_view(
-    data: dict[str, Any] | None, plan_id: str | None, lang: str, source: Source | None = None
-) -> tuple[Any, ...]:
-    """Return the editor of one session: start time text, product options and chosen products, item rows
-    and columns (price editable, in yuan), the expected numbers and the reasons. A session of an outline
-    is detailed here (demand quantiles, units to prepare) with ``source``'s demand model."""
-    sessions = ((data or {}).get("plan") or {}).get("sessions") or []
-    raw = next((d for d in sessions if d.get("plan_id") == plan_id), None)  # parse the picked session only
-    found = planner.PlannedSession.from_dict(raw) if raw is not None else None
+def session_view(chosen: dict[str, Any] | None, lang: str, source: Source | None = None) -> tuple[Any, ...]:
+    """Return the editor of the session :func:`picked` (``chosen``): start time text, product options and
+    chosen products, item rows and columns (price editable, in yuan), the expected numbers and the
+    reasons. A session of an outline is detailed here (demand quantiles, units to prepare) with
+    ``source``'s demand model."""
+    raw = (chosen or {}).get("picked")
+    found = planner.PlannedSession.from_dict(raw) if raw else None
     if found is None:
         return "", [], [], [], columns(list(ITEM_COLUMNS), lang), "", []
     if source is not None:
         found = _detailed(source, [found])[0]
-    products = directory_products(data)
+    products = directory_products(chosen)
     options = [{"label": p["title"], "value": p["product_id"]} for p in products] or [
         {"label": i.title, "value": i.product_id} for i in found.items
     ]
@@ -177,7 +231,7 @@ def _detailed(source: Source, sessions: list[planner.PlannedSession]) -> list[pl
 
 
 def directory_products(data: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Return the products of the plan's county kept in the store (``products``), as dicts."""
+    """Return the products of the plan's county kept in the store or the picked session (``products``)."""
     return list((data or {}).get("products") or [])
 
 
@@ -245,11 +299,12 @@ def saved_options(source: Source, county_id: str | None) -> list[dict[str, str]]
     """Return the county's saved sessions as picker options (latest first)."""
     if not county_id:
         return []
-    rows = planner.plans(source.engine, source.scope(), county_id=county_id)
+    rows = planner.plans(
+        source.engine, source.scope(), county_id=county_id, columns=("plan_id", "host_id", "planned_start_utc")
+    )
     out = []
-    for r in reversed(records(rows)):
-        start = planner._local(dt.datetime.fromisoformat(r["planned_start_utc"]))
-        out.append({"label": f"{start:%Y-%m-%d %H:%M} {r['host_id']}", "value": r["plan_id"]})
+    for plan_id, host_id, start_utc in reversed(rows.rows()):
+        out.append({"label": f"{planner._local(start_utc):%Y-%m-%d %H:%M} {host_id}", "value": plan_id})
     return out
 
 
@@ -298,6 +353,7 @@ def register(app: dash.Dash, source: Source) -> None:
     @callback(
         app,
         Output(ids.PLAN_DATA, "data"),
+        Output(ids.PLAN_LIST, "data"),
         Input(ids.PLAN_BUILD, "n_clicks"),
         Input(ids.PLAN_APPLY, "n_clicks"),
         State(ids.PLAN_COUNTY, "value"),
@@ -323,14 +379,15 @@ def register(app: dash.Dash, source: Source) -> None:
         products: list[str] | None,
         items: list[dict[str, Any]] | None,
         data: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         if dash.ctx.triggered_id == ids.PLAN_APPLY:
-            return adjust(source, data, plan_id, start_text, products, items)
-        out = build(source, county_id, host_id, start, days)
-        if county_id:
-            found = queries.directory(source.engine, source.scope(), county_id=county_id)["products"]
-            out["products"] = records(found.select("product_id", "title"))
-        return out
+            out = adjust(source, data, plan_id, start_text, products, items)
+        else:
+            out = build(source, county_id, host_id, start, days)
+            if county_id:
+                found = queries.directory(source.engine, source.scope(), county_id=county_id)["products"]
+                out["products"] = records(found.select("product_id", "title"))
+        return out, listing(out)
 
     @callback(
         app,
@@ -339,14 +396,28 @@ def register(app: dash.Dash, source: Source) -> None:
         Output(ids.PLAN_SESSIONS, "columns"),
         Output(ids.PLAN_SESSION_PICK, "options"),
         Output(ids.PLAN_SESSION_PICK, "value"),
-        Input(ids.PLAN_DATA, "data"),
+        Input(ids.PLAN_LIST, "data"),
         Input(ids.LANG, "value"),
         State(ids.PLAN_SESSION_PICK, "value"),
     )
-    def render_plan(data: dict[str, Any] | None, lang: str, picked: str | None) -> tuple[Any, ...]:
-        rows, cols, options = session_table(data, lang)
+    def render_plan(listed: dict[str, Any] | None, lang: str, chosen: str | None) -> tuple[Any, ...]:
+        rows, cols, options = session_table(listed, lang)
         values = [o["value"] for o in options]
-        return message(data, lang), rows, cols, options, picked if picked in values else (values[0] if values else None)
+        return (
+            message(listed, lang),
+            rows,
+            cols,
+            options,
+            chosen if chosen in values else (values[0] if values else None),
+        )
+
+    clientside(
+        app,
+        PICK_JS,
+        Output(ids.PLAN_PICKED, "data"),
+        Input(ids.PLAN_SESSION_PICK, "value"),
+        Input(ids.PLAN_DATA, "data"),
+    )
 
     @callback(
         app,
@@ -357,25 +428,31 @@ def register(app: dash.Dash, source: Source) -> None:
         Output(ids.PLAN_ITEMS, "columns"),
         Output(ids.PLAN_EXPECTED, "children"),
         Output(ids.PLAN_REASONS, "children"),
-        Input(ids.PLAN_SESSION_PICK, "value"),
-        Input(ids.PLAN_DATA, "data"),
+        Input(ids.PLAN_PICKED, "data"),
         Input(ids.LANG, "value"),
     )
-    def render_session(plan_id: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
-        return session_view(data, plan_id, lang, source)
+    def render_session(chosen: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+        return session_view(chosen, lang, source)
 
     @callback(
         app,
         Output(ids.PLAN_SAVED, "children"),
-        Output(ids.PLAN_SAVED_PICK, "options"),
         Input(ids.PLAN_SAVE, "n_clicks"),
-        Input(ids.PLAN_COUNTY, "value"),
         State(ids.PLAN_DATA, "data"),
         State(ids.LANG, "value"),
+        prevent_initial_call=True,
     )
-    def save_plan(_n: int, county_id: str | None, data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
-        note = save(source, data, lang) if dash.ctx.triggered_id == ids.PLAN_SAVE else ""
-        return note, saved_options(source, county_id)
+    def save_plan(_n: int, data: dict[str, Any] | None, lang: str) -> str:
+        return save(source, data, lang)
+
+    @callback(
+        app,
+        Output(ids.PLAN_SAVED_PICK, "options"),
+        Input(ids.PLAN_COUNTY, "value"),
+        Input(ids.PLAN_SAVED, "children"),
+    )
+    def saved_plans(county_id: str | None, _note: Any) -> list[dict[str, str]]:
+        return saved_options(source, county_id)
 
     @callback(
         app,

@@ -64,6 +64,8 @@ def layout(
     return html.Div(
         [
             dcc.Store(id=ids.PLAN_DATA),
+            dcc.Store(id=ids.PLAN_LIST),
+            dcc.Store(id=ids.PLAN_PICKED),
             text("plan_title", lang, html.H1),
             html.Div(
                 [
