@@ -99,6 +99,7 @@ RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
 _EPOCH = dt.datetime(1970, 1, 1)  # naive local times as whole microseconds since then (as polars' ``dt.epoch``)
 _SLOT_OF_HOUR = np.array([int(slot_of_hour(hr)) for hr in range(24)])  # the slot of each local start hour
+_SLOT_OF_HOUR_LIST = tuple(_SLOT_OF_HOUR.tolist())
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -314,6 +315,17 @@ class DemandModel:
         hours = np.array([self.hour.get(hr, 0.0) for hr in range(24)])
         return value[_SLOT_OF_HOUR, :].T + hours[None, :]
 
+    def _flag_sum(self, day: dt.date) -> float:
+        """``sum(flag_effect(day).values())``, kept per day (every session and start option of a day adds it)."""
+        memo = self._flag_sums
+        if day not in memo:
+            memo[day] = sum(self.flag_effect(day).values())
+        return memo[day]
+
+    @functools.cached_property
+    def _flag_sums(self) -> dict[dt.date, float]:
+        return {}
+
     def flag_effect(self, day: dt.date) -> dict[str, float]:
         """Return the log effect of each festival flag active on ``day`` (only flags the model knows)."""
         if not self.flags:
@@ -396,20 +408,20 @@ class DemandModel:
         if n == 0:
             return np.zeros(0), np.zeros(0)
         day, hour = start_local.date(), start_local.hour
-        slot = int(slot_of_hour(hour))  # one hour: the scalar path
+        slot = _SLOT_OF_HOUR_LIST[hour]
         host, own = self.host_effect(host_id, day)
-        base = host + self.slot_effect(host_id, slot, day.weekday(), hour) + sum(self.flag_effect(day).values())
-        if explain_minutes is None:
-            explain = np.full(n, max(self.explain_share * minutes / n, 1.0))
+        base = host + self.slot_effect(host_id, slot, day.weekday(), hour) + self._flag_sum(day)
+        if explain_minutes is None:  # the same share for every product: its log term once
+            exposure = [math.log(max(self.explain_share * minutes / n, 1.0) / EXPOSURE_MINUTES)] * n
         else:
-            explain = np.maximum(np.asarray(explain_minutes, dtype=float), 1.0)
-        mu = np.zeros(n)
-        for i, (p, price) in enumerate(zip(product_ids, prices_fen, strict=True)):
-            if not self.sellable(p):
-                continue
-            mu[i] = math.exp(
-                self.coef[f"product[{p}]"] + base + self.price_term(p, price) + math.log(explain[i] / EXPOSURE_MINUTES)
-            )
+            explain = np.maximum(np.asarray(explain_minutes, dtype=float), 1.0).tolist()
+            exposure = [math.log(x / EXPOSURE_MINUTES) for x in explain]
+        values = []
+        for p, price, log_exposure in zip(product_ids, prices_fen, exposure, strict=True):
+            c = self.coef.get(f"product[{p}]")
+            # a product the model has not seen sell (not :meth:`sellable`): no demand predicted
+            values.append(0.0 if c is None else math.exp(c + base + self.price_term(p, price) + log_exposure))
+        mu = np.array(values, dtype=float)
         var = self.var_a * mu + self.var_b * mu**2
         if not own:
             var = var + mu**2 * (math.exp(self.host_sd**2) - 1.0)
@@ -420,7 +432,8 @@ class DemandModel:
         ``elasticity × log(price / list price)`` (0 without a list price or a finite elasticity)."""
         e = self.elasticities.get(product_id)
         slope = e.elasticity if e is not None and math.isfinite(e.elasticity) else 0.0
-        listed = self.product_row(product_id).get("list_price_fen")
+        row = self._product_rows.get(product_id) or self.product_row(product_id)  # unknown: PlanError
+        listed = row.get("list_price_fen")
         return slope * math.log(price_fen / listed if listed else 1.0)
 
     def distribution(self, mean: float, var: float) -> DemandDistribution:
@@ -933,9 +946,13 @@ class _Grid:
     """Every start option of every day for each host, scored at some prices, as arrays with one entry per
     row (host, day, start; a host's rows together, by day, then start): ``host`` (an index into ``hosts``,
     whose counties are ``counties``), ``day`` (days after ``start``), ``slot``, ``minute`` (the start, in
-    minutes after ``start``'s midnight) and ``minutes`` (how long). The products of each row end to end:
-    row ``r``'s are ``flat[offsets[r]:offsets[r + 1]]``, indices into ``names``, with their ``prices``, unit
-    ``costs`` (fen) and expected ``units``."""
+    minutes after ``start``'s midnight) and ``minutes`` (how long); its line-up ``lineups[kind]`` (a county's
+    products of a day, the same for all its hosts) and ``term``, the row's part of its products' log demand
+    (host and day, start, flags, explain minutes): a product's expected units in the row are
+    ``exp(line-up term + row term)``.
+
+    End to end (made when asked for): the products of each row, row ``r``'s ``flat[offsets[r]:offsets[r + 1]]``,
+    indices into ``names``, with their ``prices``, unit ``costs`` (fen) and expected ``units``."""
 
     start: dt.date
     hosts: list[str]
@@ -945,12 +962,55 @@ class _Grid:
     slot: np.ndarray
     minute: np.ndarray
     minutes: np.ndarray
-    offsets: np.ndarray
-    flat: np.ndarray
-    names: list[str]
-    prices: np.ndarray
-    costs: np.ndarray
-    units: np.ndarray
+    kind: np.ndarray
+    term: np.ndarray
+    lineups: list[_Lineup]
+
+    @functools.cached_property
+    def _ends(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        sizes = np.array([len(x.products) for x in self.lineups], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+        per_row = sizes[self.kind]
+        offsets = np.concatenate([[0], np.cumsum(per_row)]).astype(np.int64)
+        within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], per_row)
+        flat = np.repeat(starts[self.kind], per_row) + within
+        return offsets, flat, [p for x in self.lineups for p in x.products]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Where each row's products start in :attr:`flat` (and the last ends)."""
+        return self._ends[0]
+
+    @property
+    def flat(self) -> np.ndarray:
+        """The rows' products end to end, as indices into :attr:`names`."""
+        return self._ends[1]
+
+    @property
+    def names(self) -> list[str]:
+        """The line-ups' products end to end (a product once per line-up it is in)."""
+        return self._ends[2]
+
+    @functools.cached_property
+    def prices(self) -> np.ndarray:
+        """The price (fen) of each product of :attr:`flat`."""
+        return np.concatenate([x.prices for x in self.lineups])[self.flat]
+
+    @functools.cached_property
+    def costs(self) -> np.ndarray:
+        """The unit cost (fen) of each product of :attr:`flat`."""
+        return np.concatenate([x.costs for x in self.lineups])[self.flat]
+
+    @functools.cached_property
+    def units(self) -> np.ndarray:
+        """The expected units of each product of :attr:`flat` (its line-up term plus its row's, exponentiated)."""
+        sizes = np.diff(self.offsets)
+        return np.exp(np.concatenate([x.terms for x in self.lineups])[self.flat] + np.repeat(self.term, sizes))
+
+    @functools.cached_property
+    def scale(self) -> np.ndarray:
+        """``exp(term)``: each row's factor on the units of its line-up's products."""
+        return np.exp(self.term)
 
     @functools.cached_property
     def codes(self) -> np.ndarray:
@@ -965,7 +1025,7 @@ class _Grid:
 
     def products_of(self, row: int) -> list[str]:
         """Row ``row``'s products (its line-up)."""
-        return [self.names[i] for i in self.flat[int(self.offsets[row]) : int(self.offsets[row + 1])].tolist()]
+        return list(self.lineups[int(self.kind[row])].products)
 
     @functools.cached_property
     def micros(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1003,7 +1063,7 @@ class _Grid:
         rank = {h: k for k, h in enumerate(sorted(self.hosts))}  # equal scores and starts: by host id
         host_rank = np.array([rank[h] for h in self.hosts], dtype=np.int64)
         return _pick(
-            np.lexsort((host_rank[self.host], begin, -score)),
+            _best_first(score, begin, host_rank[self.host]),
             begin,
             end,
             self.host,
@@ -1044,7 +1104,7 @@ def _grid(
     # a start may fall after midnight (a rounded 23:50 is the next day's 00:00): days + 1 start days
     dates = [start + dt.timedelta(days=k) for k in range(days + 1)]
     weekdays = np.array([d.weekday() for d in dates])
-    flags = np.array([sum(model.flag_effect(d).values()) for d in dates])
+    flags = np.array([model._flag_sum(d) for d in dates])
     lineups: list[_Lineup] = []  # a county's line-up of a day, the same for all its hosts
     lineup_of: dict[tuple[Any, int], int] = {}
     parts: list[dict[str, Any]] = []
@@ -1092,22 +1152,9 @@ def _grid(
     cat = {n: np.concatenate([p[n] for p in parts]) for n in ("day", "slot", "minute", "minutes", "kind", "term")}
     host_names = [h for p in parts for h in p["hosts"]]
     host_of_row = np.repeat(np.arange(len(host_names)), [p["rows_per_host"] for p in parts for _ in p["hosts"]])
-    # the products of each row's line-up, end to end: indices into all line-ups' products
-    lineup_sizes = np.array([len(x.products) for x in lineups], dtype=np.int64)
-    lineup_starts = np.concatenate([[0], np.cumsum(lineup_sizes)])[:-1]
-    sizes = lineup_sizes[cat["kind"]]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes)
-    flat = np.repeat(lineup_starts[cat["kind"]], sizes) + within
-    prices = np.concatenate([x.prices for x in lineups])[flat]
-    costs = np.concatenate([x.costs for x in lineups])[flat]
-    units = np.exp(np.concatenate([x.terms for x in lineups])[flat] + np.repeat(cat["term"], sizes))
     counties = [p["county_id"] for p in parts for _ in p["hosts"]]
-    names = [p for x in lineups for p in x.products]
-    day, slot, minute, minutes = (cat[n] for n in ("day", "slot", "minute", "minutes"))
-    return _Grid(
-        start, host_names, counties, host_of_row, day, slot, minute, minutes, offsets, flat, names, prices, costs, units
-    )
+    day, slot, minute, minutes, kind, term = (cat[n] for n in ("day", "slot", "minute", "minutes", "kind", "term"))
+    return _Grid(start, host_names, counties, host_of_row, day, slot, minute, minutes, kind, term, lineups)
 
 
 def _check_objective(objective: str) -> None:
@@ -1206,30 +1253,29 @@ _CANDIDATE_SCHEMA = {
 }
 
 
-def _reprice(
-    model: DemandModel,
-    products: Sequence[str],
-    codes: np.ndarray,
-    units: np.ndarray,
-    offsets: np.ndarray,
-    prices_fen: Mapping[str, int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates' products end to end (``codes`` into ``products``, row ``r``'s from ``offsets[r]`` to
-    ``offsets[r + 1]``) with their expected ``units`` at list prices, at ``prices_fen`` (list price where
-    missing) instead: return the prices, the units, and each row's GMV and profit (fen). A price only
-    scales a product's units by ``(price / list price) ** elasticity`` (see :meth:`DemandModel.units`)."""
-    price, factor, cost = [], [], []
-    for p in products:
-        row = model.product_row(p)
-        price.append(int(prices_fen.get(p) or row.get("list_price_fen")))
-        factor.append(math.exp(model.price_term(p, price[-1])))
-        cost.append(int(row.get("unit_cost_fen") or 0))
-    units = units * np.array(factor, dtype=float)[codes]
-    prices = np.array(price, dtype=np.int64)[codes]
-    costs = np.array(cost, dtype=np.int64)[codes]
-    gmv = np.add.reduceat(units * prices, offsets[:-1])
-    profit = np.add.reduceat(units * (prices - costs), offsets[:-1])
-    return prices, units, gmv, profit
+def _reprice(model: DemandModel, grid: _Grid, prices_fen: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's GMV and profit (fen) with the products of a grid scored at list prices sold at
+    ``prices_fen`` (list price where missing) instead. A price only scales a product's units by
+    ``(price / list price) ** elasticity`` (see :meth:`DemandModel.units`) and a row's units are its line-up's
+    product factors times the row's own (:attr:`_Grid.scale`), so each line-up's sums are worked out once."""
+    price: dict[str, int] = {}
+    factor: dict[str, float] = {}
+    margin: dict[str, int] = {}
+    gmv, profit = [], []
+    for lineup in grid.lineups:
+        g = m = 0.0
+        for p, term in zip(lineup.products, lineup.terms.tolist(), strict=True):
+            if p not in price:
+                row = model.product_row(p)
+                price[p] = int(prices_fen.get(p) or row.get("list_price_fen"))
+                factor[p] = math.exp(model.price_term(p, price[p]))
+                margin[p] = price[p] - int(row.get("unit_cost_fen") or 0)
+            units = math.exp(term) * factor[p]
+            g += units * price[p]
+            m += units * margin[p]
+        gmv.append(g)
+        profit.append(m)
+    return grid.scale * np.array(gmv)[grid.kind], grid.scale * np.array(profit)[grid.kind]
 
 
 def schedule(
@@ -1268,6 +1314,23 @@ def schedule(
         [(county_code.get(c, -1), _micros(a), _micros(b)) for c, a, b in busy],  # a county without candidates: -1
     )
     return cands[rows].with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
+
+
+def _best_first(score: np.ndarray, begin: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The rows by ``score`` from the highest, equal scores by ``begin`` and then ``rank``: what
+    ``np.lexsort((rank, begin, -score))`` returns. A stable sort on the score alone keeps equal scores in
+    the rows' order, which is already right when the rows come by start (a host's start options, whose
+    starts in one hour score the same); only runs of equal scores out of order are sorted again."""
+    order = np.argsort(-score, kind="stable")
+    ranked, b, r = score[order], begin[order], rank[order]
+    tie = ranked[1:] == ranked[:-1]  # position k ties with position k + 1
+    wrong = tie & ((b[1:] < b[:-1]) | ((b[1:] == b[:-1]) & (r[1:] < r[:-1])))
+    if wrong.any():
+        run = np.cumsum(np.concatenate([[True], ~tie]))  # the run of equal scores of each position
+        at = np.flatnonzero(np.isin(run, run[1:][wrong]))  # the positions of the runs out of order
+        rows = order[at]
+        order[at] = rows[np.lexsort((rank[rows], begin[rows], run[at]))]  # the runs stay in place, sorted within
+    return order
 
 
 def _pick(
@@ -1402,7 +1465,8 @@ def _roles(model: DemandModel, products: Sequence[str], mu: np.ndarray) -> dict[
         and not (r["season_start_month"] == 1 and r["season_end_month"] == 12)
     }
     if len(products) > 1:
-        roles[products[int(np.argmax(mu))]] = "traffic"
+        units = mu.tolist()
+        roles[products[max(range(len(units)), key=units.__getitem__)]] = "traffic"  # the first of the most
     for p in products:
         if p not in roles:
             roles[p] = "in_season" if p in seasonal else "profit"
@@ -1592,18 +1656,17 @@ def _session_reasons(
     quota: int | None,
     days: int | None,
 ) -> list[Reason]:
-    slot = SLOTS[int(_SLOT_OF_HOUR[start_local.hour])]
+    slot = SLOTS[_SLOT_OF_HOUR_LIST[start_local.hour]]
     wd = start_local.weekday()
     out = []
     differs = bool(day_mean) and abs(gmv / day_mean - 1) >= 0.005  # one start option: nothing to compare
     lift = f"{_pct(gmv / day_mean - 1)} against the day's average start" if differs else ""
     lift_zh = f"与当天各开播时段的平均相比 {_pct(gmv / day_mean - 1)}" if differs else ""
+    hhmm, yuan = _hhmm(start_local), _yuan(gmv)
     out.append(
         Reason(
-            f"{_WEEKDAY_EN[wd]} {_hhmm(start_local)} ({slot}): expected GMV {_yuan(gmv)}"
-            + (f", {lift}" if lift else ""),
-            f"{_WEEKDAY_ZH[wd]} {_hhmm(start_local)}（{_SLOT_ZH[slot]}）：预计 GMV {_yuan(gmv)}"
-            + (f"，{lift_zh}" if lift_zh else ""),
+            f"{_WEEKDAY_EN[wd]} {hhmm} ({slot}): expected GMV {yuan}" + (f", {lift}" if lift else ""),
+            f"{_WEEKDAY_ZH[wd]} {hhmm}（{_SLOT_ZH[slot]}）：预计 GMV {yuan}" + (f"，{lift_zh}" if lift_zh else ""),
         )
     )
     if quota is not None and days is not None:
@@ -1623,7 +1686,8 @@ def _session_reasons(
         )
     for flag, effect in model.flag_effect(start_local.date()).items():
         en, zh = _FLAG_WORDS.get(flag, (flag, flag))
-        out.append(Reason(f"{en}: demand {_pct(math.exp(effect) - 1)}", f"{zh}：需求 {_pct(math.exp(effect) - 1)}"))
+        change = _pct(math.exp(effect) - 1)
+        out.append(Reason(f"{en}: demand {change}", f"{zh}：需求 {change}"))
     if clash:
         names = ", ".join(clash)
         out.append(
@@ -1675,13 +1739,21 @@ def plan_sessions(
             " / 这些天没有当季且有销售历史的商品可排"
         )
     # prices: recommended around each product's typical session, then the candidates re-scored at them
-    # each product's mean units over the candidates that carry it, in order of first appearance
-    mean = np.bincount(grid.codes, weights=grid.units) / np.maximum(np.bincount(grid.codes), 1)
-    seen, at = np.unique(grid.codes, return_index=True)
-    reference = {grid.products[c]: float(mean[c]) for c in seen[np.argsort(at)].tolist()}
+    # each product's mean units over the candidates that carry it, in order of first appearance: a line-up's
+    # product factors times the sum of its rows' factors
+    count = np.bincount(grid.kind, minlength=len(grid.lineups))
+    total = np.bincount(grid.kind, weights=grid.scale, minlength=len(grid.lineups))
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    seen, at = np.unique(grid.kind, return_index=True)
+    for k in seen[np.argsort(at)].tolist():
+        for p, term in zip(grid.lineups[k].products, grid.lineups[k].terms.tolist(), strict=True):
+            sums[p] = sums.get(p, 0.0) + math.exp(term) * float(total[k])
+            counts[p] = counts.get(p, 0) + int(count[k])
+    reference = {p: sums[p] / counts[p] for p in sums}
     first = _price_decisions(model, reference, {})
     prices = {p: round(r.price * 100) for p, r in first.items()}
-    _, _, gmv, profit = _reprice(model, grid.products, grid.codes, grid.units, grid.offsets, prices)
+    gmv, profit = _reprice(model, grid, prices)
     picked, clash = grid.schedule(gmv if objective == "gmv" else profit, quotas, busy)
     # each picked session's day: the mean GMV of its host's start options that day (the rows of those days)
     host_day = grid.host * 1_000_000 + grid.day

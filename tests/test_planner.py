@@ -408,23 +408,24 @@ def test_candidates_are_the_models_units_of_each_session(model) -> None:  # type
 
 def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None:  # type: ignore[no-untyped-def]
     """A county plan scores its candidates once at list prices and rescales them to the recommended
-    prices (``_reprice`` on the plan's arrays): the same numbers as evaluating the model again at those
-    prices (``candidates(prices_fen=...)``), for GMV and profit."""
-    hosts = ["A1", "A2", "A3"]
+    prices (``_reprice``: a line-up's sums once, times each row's factor): the same numbers as evaluating
+    the model again at those prices (``candidates(prices_fen=...)``), for GMV and profit."""
+    hosts = ["A1", "A2", "A3", "B1"]
     grid = planner._grid(model, hosts, NEXT, 7, None, None, 4)
     prices = {p: round(model.product_row(p)["list_price_fen"] * k) for p, k in (("a-apple", 1.2), ("a-tea", 0.85))}
-    new_prices, units, gmv, profit = planner._reprice(
-        model, grid.products, grid.codes, grid.units, grid.offsets, prices
-    )
+    gmv, profit = planner._reprice(model, grid, prices)
     again = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices)
     assert len(gmv) == again.height > 0
-    assert new_prices.tolist() == np.concatenate(again["prices_fen"].to_list()).tolist()
-    assert np.allclose(units, np.concatenate(again["expected_units"].to_list()), rtol=1e-12)
     assert np.allclose(gmv, again["expected_gmv_fen"].to_numpy(), rtol=1e-12)
     assert np.allclose(profit, again["expected_profit_fen"].to_numpy(), rtol=1e-12)
     by_profit = planner.candidates(model, hosts, NEXT, 7, prices_fen=prices, objective="profit")
     assert np.allclose(profit, by_profit["score"].to_numpy(), rtol=1e-12)
-    assert not np.allclose(units, grid.units)  # the prices did move the units
+    listed = planner.candidates(model, hosts, NEXT, 7)
+    assert not np.allclose(gmv, listed["expected_gmv_fen"].to_numpy())  # the prices did move the numbers
+    at_list, _ = planner._reprice(model, grid, {})
+    assert np.allclose(at_list, listed["expected_gmv_fen"].to_numpy(), rtol=1e-12)
+    # the rows' products end to end (what candidates() lists) are each row's line-up
+    assert [grid.products_of(r) for r in range(grid.kind.size)] == listed["products"].to_list()
 
 
 def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyped-def]
@@ -608,3 +609,17 @@ def test_a_plans_schedule_on_arrays_equals_scheduling_the_candidate_frame(model)
             assert clash == want["clash"].to_list()
             pushed += sum(1 for c in clash if c)
     assert pushed > 0  # some sessions were pushed off a better start, and the two say by the same hosts
+
+
+def test_best_first_is_the_three_key_sort() -> None:
+    """The schedule's order (``_best_first``: the score alone, then only runs of equal scores by start and
+    host) equals sorting on all three keys, with many ties, runs at both ends and none at all."""
+    rng = np.random.default_rng(5)
+    for n, levels in ((2000, 7), (2000, 400), (500, 10**9), (1, 3), (3, 1)):
+        score = rng.integers(0, levels, n).astype(float)
+        begin = rng.integers(0, 50, n)
+        rank = rng.integers(0, 9, n)
+        want = np.lexsort((rank, begin, -score))
+        got = planner._best_first(score, begin, rank)
+        keys = [list(zip((-score[o]).tolist(), begin[o].tolist(), rank[o].tolist(), strict=True)) for o in (got, want)]
+        assert keys[0] == keys[1] and sorted(got.tolist()) == list(range(n))
