@@ -831,6 +831,9 @@ class PlannedSession:
 
 def _fields(obj: Any) -> dict[str, Any]:
     """A dataclass instance's fields as a dict, values as they are (not copied)."""
+    own = obj.__dict__  # the fields in their order, when the instance holds nothing else (no cached property)
+    if len(own) == len(obj.__dataclass_fields__):
+        return dict(own)
     return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
 
 
