@@ -421,11 +421,16 @@ class DemandModel:
             c = self.coef.get(f"product[{p}]")
             # a product the model has not seen sell (not :meth:`sellable`): no demand predicted
             values.append(0.0 if c is None else math.exp(c + base + self.price_term(p, price) + log_exposure))
-        mu = np.array(values, dtype=float)
-        var = self.var_a * mu + self.var_b * mu**2
-        if not own:
-            var = var + mu**2 * (math.exp(self.host_sd**2) - 1.0)
-        return mu, np.maximum(var, mu)
+        # the variance a + b·mu + (a county-level host's spread), never below the mean: a few products, so
+        # in plain floats (the same operations, in the same order, as on arrays)
+        spread = None if own else math.exp(self.host_sd**2) - 1.0
+        variances = []
+        for m in values:
+            v = self.var_a * m + self.var_b * (m * m)
+            if spread is not None:
+                v = v + (m * m) * spread
+            variances.append(v if v >= m else m)
+        return np.array(values, dtype=float), np.array(variances, dtype=float)
 
     def price_term(self, product_id: str, price_fen: float) -> float:
         """Return the log effect on the product's demand of selling at ``price_fen`` instead of its list price:
@@ -1767,7 +1772,9 @@ def plan_sessions(
     rows = [
         grid.row(r) | {"clash": c, "day_mean": day_mean[int(host_day[r])]} for r, c in zip(picked, clash, strict=True)
     ]
-    ids = [_plan_id(row["host_id"], _utc(row["start_local"])) for row in rows]
+    for row in rows:
+        row["start_utc"], row["end_utc"] = _utc(row["start_local"]), _utc(row["end_local"])
+    ids = [_plan_id(row["host_id"], row["start_utc"]) for row in rows]
     labels: dict[str, list[str]] = {}
     for pid, row in zip(ids, rows, strict=True):
         for p in row["products"]:
@@ -1840,8 +1847,8 @@ def plan_sessions(
                 host_name=str(host.get("name") or h),
                 county_id=host["county_id"],
                 platform_id=host["platform_id"],
-                start_utc=_utc(row["start_local"]),
-                end_utc=_utc(row["end_local"]),
+                start_utc=row["start_utc"],
+                end_utc=row["end_utc"],
                 slot=SLOTS[int(row["slot"])],
                 based_on="county" if model.based_on_county(h) else "host",
                 expected_gmv_fen=round(gmv),
