@@ -1378,12 +1378,11 @@ def _pick(
 
     for county, a, b in busy:
         take(county, a, b, "")
+    n_busy = len(history)
     left = {code: q for code, q in enumerate(quotas) if q > 0}  # sessions each host may still get
     days_used: set[int] = set()  # host-day codes that have their session
     picked_at: dict[int, int] = {}  # host-day code -> the position (in score order) of its picked start
-    pushed_at: list[np.ndarray] = []  # positions (in score order) of starts that clashed …
-    pushed_n: list[np.ndarray] = []  # … and how many sessions were taken when each was looked at
-    keep: list[int] = []
+    keep: list[int] = []  # the positions picked, in order
     one_county = bool(county_codes.min() == county_codes.max())
     first, size = 0, _SCHEDULE_CHUNK
     while first < len(order):
@@ -1397,10 +1396,7 @@ def _pick(
                 j = np.searchsorted(np.array(starts[code], dtype=np.int64), finishes[first:last][mine])
                 before = np.array(stops[code], dtype=np.int64)[np.maximum(j - 1, 0)]
                 blocked[mine] = (j > 0) & (before > begins[first:last][mine])
-        taken_before = len(history)
-        picks: list[int] = []
-        clashed: list[int] = []
-        clashed_n: list[int] = []
+        picked = False
         ks = first + np.flatnonzero(~blocked)
         for k, h, hd, county, a, b in zip(
             ks.tolist(),
@@ -1417,30 +1413,24 @@ def _pick(
             if s:  # the busy interval starting last before this one ends is the only one that may overlap it
                 j = bisect.bisect_left(s, b)
                 if j and stops[county][j - 1] > a:
-                    clashed.append(k)
-                    clashed_n.append(len(history))
                     continue
             keep.append(k)
-            picks.append(k)
+            picked = True
             picked_at[hd] = k
             left[h] -= 1
             days_used.add(hd)
             take(county, a, b, names[h])
-        at = first + np.flatnonzero(blocked)
-        pushed_at += [at, np.asarray(clashed, dtype=np.int64)]
-        pushed_n += [taken_before + np.searchsorted(picks, at), np.asarray(clashed_n, dtype=np.int64)]
-        first, size = last, size if picks else 2 * size  # the taken time fills up: longer chunks as picks thin out
-    keep.sort(key=lambda k: (int(begins[k]), names[int(hosts[k])]))  # the picked in time order (then by host id)
-    # the better starts of the days the hosts got, and who held their time when they were looked at: every
-    # such start against every session taken before it, at once
-    at, taken = np.concatenate(pushed_at).astype(np.int64), np.concatenate(pushed_n).astype(np.int64)
+        first, size = last, size if picked else 2 * size  # the taken time fills up: longer chunks as picks thin out
+    # the better starts of the days the hosts got were all pushed aside by taken time (the host had its day
+    # free and a session left then): who held it when each was looked at, every such start against every
+    # session taken before it (the busy ones and the picks at earlier positions), at once
     got = np.array(sorted(picked_at), dtype=np.int64)  # host-days that got a session, and the position picked
     got_at = np.array([picked_at[x] for x in got.tolist()], dtype=np.int64)
     who: dict[int, set[str]] = {}
-    if len(got) and len(at) and history:
-        j = np.minimum(np.searchsorted(got, host_days[at]), len(got) - 1)
-        better = (got[j] == host_days[at]) & (at < got_at[j])
-        at, taken, j = at[better], taken[better], j[better]
+    if len(got) and history:
+        j = np.minimum(np.searchsorted(got, host_days), len(got) - 1)
+        at = np.flatnonzero((got[j] == host_days) & (np.arange(len(host_days)) < got_at[j]))
+        taken, j = n_busy + np.searchsorted(np.asarray(keep, dtype=np.int64), at), j[at]
         h_county = np.array([c for c, *_ in history], dtype=np.int64)
         h_a, h_b = (np.array([t[i] for t in history], dtype=np.int64) for i in (1, 2))
         overlap = (
@@ -1452,6 +1442,7 @@ def _pick(
         r, i = np.nonzero(overlap)
         for pair in np.unique(j[r] * len(history) + i).tolist():  # each (host-day, taken session) once
             who.setdefault(int(got[pair // len(history)]), set()).add(history[pair % len(history)][3] or "?")
+    keep.sort(key=lambda k: (int(begins[k]), names[int(hosts[k])]))  # the picked in time order (then by host id)
     return order[keep].tolist(), [sorted(who.get(int(host_days[k]), ())) for k in keep]
 
 
