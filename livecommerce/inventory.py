@@ -227,7 +227,14 @@ class DemandDistribution:
 
     def quantile(self, level: float) -> float:
         """Return the demand not exceeded with probability ``level``."""
-        return float(np.interp(level, self._levels, self._values))
+        asked = self._asked
+        if level not in asked:  # a stock plan asks for the median three or four times
+            asked[level] = float(np.interp(level, self._levels, self._values))
+        return asked[level]
+
+    @functools.cached_property
+    def _asked(self) -> dict[float, float]:
+        return {}
 
     def cdf(self, x: float) -> float:
         """Return P(demand ≤ x)."""

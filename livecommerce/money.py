@@ -86,6 +86,14 @@ def format_yuan(fen: int | float | None, *, lang: str = "zh", wan: bool = True) 
     """
     if fen is None or (isinstance(fen, float) and fen != fen):
         return "—"
+    if type(fen) is int:  # whole fen (most money here): the same text in integer arithmetic, no Decimal
+        sign, n = ("-" if fen < 0 else ""), abs(fen)
+        if lang.startswith("zh") and wan and n >= 1_000_000:
+            unit, word = (10**10, "亿") if n >= 10**10 else (10**6, "万")
+            hundredths, rest = divmod(n, unit // 100)
+            hundredths += 2 * rest >= unit // 100  # half up
+            return f"{sign}¥{hundredths // 100}.{hundredths % 100:02d}{word}"
+        return f"{sign}¥{n // 100:,}.{n % 100:02d}"
     yuan = Decimal(str(fen)) / 100
     sign = "-" if yuan < 0 else ""
     yuan = abs(yuan)

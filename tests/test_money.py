@@ -59,3 +59,17 @@ def test_fen_round_trips_through_text(fen: int) -> None:
     text = format_yuan(fen, lang="en")
     assert parse_fen(text.replace("-¥", "-")) == fen
     assert parse_fen(str(fen_to_yuan(fen))) == fen
+
+
+@given(st.integers(min_value=-(10**13), max_value=10**13), st.sampled_from(["zh", "en"]), st.booleans())
+def test_whole_fen_format_as_the_decimal_path_does(fen: int, lang: str, wan: bool) -> None:
+    """Whole fen take an integer path; it writes what the Decimal path writes for the same amount (given as a
+    float, exact at these sizes), 万 and 亿 rounded half up included."""
+    assert format_yuan(fen, lang=lang, wan=wan) == format_yuan(float(fen), lang=lang, wan=wan)
+
+
+def test_whole_fen_round_half_up_at_the_wan_and_yi_steps() -> None:
+    assert format_yuan(1_234_5000, lang="zh") == "¥12.35万" and format_yuan(1_234_4999, lang="zh") == "¥12.34万"
+    assert format_yuan(999_999, lang="zh") == "¥9,999.99" and format_yuan(1_000_000, lang="zh") == "¥1.00万"
+    assert format_yuan(12_345_000_000, lang="zh") == "¥1.23亿" and format_yuan(-12_350_000_000, lang="zh") == "-¥1.24亿"
+    assert format_yuan(0) == "¥0.00" and format_yuan(-5, lang="en") == "-¥0.05"
