@@ -151,18 +151,25 @@ def session_table(listed: dict[str, Any] | None, lang: str) -> tuple[list[dict[s
     """Return the proposed sessions of the :func:`listing` of the plan as table rows and columns, and the
     session picker's options."""
     rows, options = [], []
+    words: dict[str, str] = {}  # the few slot and basis labels, translated once
+
+    def word(key: str) -> str:
+        if key not in words:
+            words[key] = t(key, lang)
+        return words[key]
+
     for s in (listed or {}).get("sessions") or []:
-        start, end = dt.datetime.fromisoformat(s["start_local"]), dt.datetime.fromisoformat(s["end_local"])
-        when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        start, end = s["start_local"], s["end_local"]  # local ISO text to the minute: YYYY-MM-DDTHH:MM
+        when = f"{start[:10]} {start[11:16]}–{end[11:16]}"
         rows.append(
             {
                 "plan_id": s["plan_id"],
                 "when": when,
                 "host": s["host_name"],
-                "slot": t(f"slot_{s['slot']}", lang),
+                "slot": word(f"slot_{s['slot']}"),
                 "gmv": _money(s["expected_gmv_fen"], lang),
                 "interval": f"{_money(s['gmv_low_fen'], lang)}–{_money(s['gmv_high_fen'], lang)}",
-                "based_on": t(f"based_{s['based_on']}", lang),
+                "based_on": word(f"based_{s['based_on']}"),
             }
         )
         options.append({"label": f"{when} {s['host_name']}", "value": s["plan_id"]})
