@@ -2378,7 +2378,7 @@ def plan_from_warehouse(
 
 
 def _reasons_json(reasons: Iterable[Reason]) -> str:
-    return json.dumps([asdict(r) for r in reasons], ensure_ascii=False)
+    return json.dumps([{"en": r.en, "zh": r.zh} for r in reasons], ensure_ascii=False)  # as asdict, not deep-copied
 
 
 def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
