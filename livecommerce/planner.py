@@ -99,7 +99,7 @@ RATE_WEEKS = 12
 _Z80 = float(stats.norm.ppf(0.9))
 _EPOCH = dt.datetime(1970, 1, 1)  # naive local times as whole microseconds since then (as polars' ``dt.epoch``)
 _SLOT_OF_HOUR = np.array([int(slot_of_hour(hr)) for hr in range(24)])  # the slot of each local start hour
-_SLOT_OF_HOUR_LIST = tuple(_SLOT_OF_HOUR.tolist())
+_SLOT_OF_HOUR_LIST = tuple(_SLOT_OF_HOUR.tolist())  # the same, for one hour at a time
 _LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 _WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -1020,17 +1020,6 @@ class _Grid:
         """``exp(term)``: each row's factor on the units of its line-up's products."""
         return np.exp(self.term)
 
-    @functools.cached_property
-    def codes(self) -> np.ndarray:
-        """Each product of ``flat`` as a code, one per product id (in order of first appearance in ``names``)."""
-        index = {p: k for k, p in enumerate(self.products)}
-        return np.array([index[p] for p in self.names], dtype=np.int64)[self.flat]
-
-    @functools.cached_property
-    def products(self) -> list[str]:
-        """The product ids the codes of :attr:`codes` stand for."""
-        return list(dict.fromkeys(self.names))
-
     def products_of(self, row: int) -> list[str]:
         """Row ``row``'s products (its line-up)."""
         return list(self.lineups[int(self.kind[row])].products)
@@ -1078,8 +1067,9 @@ class _Grid:
             host_county[self.host],
             self.day,
             self.hosts,
-            [quotas.get(h, 0) for h in self.hosts],
-            [(county_code.get(c, -1), _micros(a), _micros(b)) for c, a, b in busy],  # a county without candidates: -1
+            quotas,
+            busy,
+            county_code,
         )
 
     @functools.cached_property
@@ -1311,15 +1301,16 @@ def schedule(
     county_code = {None if c == "\x00" else c: k for k, c in enumerate(cands.select(county.unique().sort())[:, 0])}
     host, begin = cols["host"].to_numpy(), cols["begin"].to_numpy()
     rows, clash = _pick(
-        np.lexsort((host, begin, -cols["score"].to_numpy())),
+        _best_first(cols["score"].to_numpy(), begin, host),
         begin,
         cols["end"].to_numpy(),
         host,
         cols["county"].to_numpy(),
         cols["day"].to_numpy(),
         names,
-        [quotas.get(h, 0) for h in names],
-        [(county_code.get(c, -1), _micros(a), _micros(b)) for c, a, b in busy],  # a county without candidates: -1
+        quotas,
+        busy,
+        county_code,
     )
     return cands[rows].with_columns(pl.Series("clash", clash, dtype=pl.List(pl.String)))
 
@@ -1349,14 +1340,15 @@ def _pick(
     counties: np.ndarray,
     days: np.ndarray,
     names: Sequence[str],
-    quotas: Sequence[int],
-    busy: Iterable[tuple[int, int, int]],
+    quotas: Mapping[str, int],
+    busy: Iterable[tuple[Any, dt.datetime, dt.datetime]],
+    county_code: Mapping[Any, int],
 ) -> tuple[list[int], list[list[str]]]:
     """The rule of :func:`schedule` on arrays with one entry per candidate: ``order`` (the candidates, best
     first), local ``begins`` and ``ends`` (whole microseconds, :func:`_micros`), ``hosts`` (indices into
-    ``names`` and ``quotas``), ``counties`` (integer codes) and ``days`` (day numbers); ``busy`` as (county
-    code, begin, end). Returns the picked candidates in time order (then by host id) and, for each, the hosts
-    whose sessions pushed its host's better starts of that day aside."""
+    ``names``), ``counties`` (the codes of ``county_code``) and ``days`` (day numbers); ``quotas`` by host id,
+    ``busy`` as (county, local begin, local end). Returns the picked candidates in time order (then by host
+    id) and, for each, the hosts whose sessions pushed its host's better starts of that day aside."""
     # the candidates in score order: position k is candidate order[k]
     hosts, county_codes = hosts[order], counties[order]
     host_days = hosts * 1_000_000 + days[order]  # a host's day as one integer
@@ -1377,9 +1369,9 @@ def _pick(
         s[lo:hi], e[lo:hi] = [a], [b]
 
     for county, a, b in busy:
-        take(county, a, b, "")
+        take(county_code.get(county, -1), _micros(a), _micros(b), "")  # a county without candidates: -1
     n_busy = len(history)
-    left = {code: q for code, q in enumerate(quotas) if q > 0}  # sessions each host may still get
+    left = {code: q for code, h in enumerate(names) if (q := quotas.get(h, 0)) > 0}  # sessions each may still get
     days_used: set[int] = set()  # host-day codes that have their session
     picked_at: dict[int, int] = {}  # host-day code -> the position (in score order) of its picked start
     keep: list[int] = []  # the positions picked, in order
@@ -1904,7 +1896,7 @@ def adjust_session(
     begin = start_local or session.start_local
     length = minutes if minutes is not None else (session.end_utc - session.start_utc).total_seconds() / 60.0
     if start_local is not None and minutes is None:
-        length = model.duration(session.host_id, int(_SLOT_OF_HOUR[begin.hour]))
+        length = model.duration(session.host_id, _SLOT_OF_HOUR_LIST[begin.hour])
     end = begin + dt.timedelta(minutes=length)
     for o in others:
         if (
@@ -1947,7 +1939,7 @@ def adjust_session(
         session,
         start_utc=_utc(begin),
         end_utc=_utc(end),
-        slot=SLOTS[int(_SLOT_OF_HOUR[begin.hour])],
+        slot=SLOTS[_SLOT_OF_HOUR_LIST[begin.hour]],
         expected_gmv_fen=round(gmv),
         gmv_low_fen=round(max(gmv - _Z80 * sd, 0.0)),
         gmv_high_fen=round(gmv + _Z80 * sd),

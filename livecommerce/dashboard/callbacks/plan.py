@@ -117,11 +117,10 @@ def picked(data: dict[str, Any] | None, plan_id: str | None) -> dict[str, Any] |
     """Return what the session view needs of the stored plan ``data`` for session ``plan_id`` (None when the
     plan has no such session): the plan's ``county_id``, the session's ``host_id``, the county's ``products``
     and the stored session (``picked``). The browser works it out (:data:`PICK_JS`); this is the same."""
-    sessions = ((data or {}).get("plan") or {}).get("sessions") or []
-    found = next((s for s in sessions if s.get("plan_id") == plan_id), None)
+    data = data or {}
+    found = next((s for s in (data.get("plan") or {}).get("sessions") or [] if s.get("plan_id") == plan_id), None)
     if found is None:
         return None
-    assert data is not None
     return {
         "county_id": data.get("county_id"),
         "host_id": found["host_id"],
