@@ -40,6 +40,7 @@ __all__ = [
     "recommend_stock",
     "replenishment",
     "salvage_value",
+    "stock_quantity",
 ]
 
 Fit = Literal["interpolate", "normal", "negbin"]
@@ -172,8 +173,17 @@ class DemandDistribution:
         hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
         vals[:, :below] = qv[:, :1] + lo_slope[:, None] * (_ZU[:below] - z[0])
         vals[:, above:] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above:] - z[-1])
-        vals = np.maximum.accumulate(np.maximum(vals, 0.0), axis=1)
-        return [cls._on_grid(v, float(m), "interpolate") for v, m in zip(vals, means, strict=True)]
+        # as ``from_quantiles``: clipped at zero and made non-decreasing. Only the lower tail can fall below zero
+        # (inside, a non-negative slope times a non-negative step is added to a level's value ≥ 0; above, the
+        # last value); each run and tail rises on its own (rounding to nearest keeps order), so the running
+        # maximum can only change a row where one piece ends above where the next starts: checked, then done
+        # only when so (the same numbers, one pass over the grids instead of two)
+        np.maximum(vals[:, :below], 0.0, out=vals[:, :below])
+        joins = [a for _, a, _ in runs] + [above]
+        if any(0 < a < len(_U) and bool(np.any(vals[:, a - 1] > vals[:, a])) for a in joins):
+            vals = np.maximum.accumulate(vals, axis=1)
+        vals.flags.writeable = False  # each law's grid is a row of it (read-only, like ``_on_grid``'s copies)
+        return [cls(float(m), "interpolate", v) for v, m in zip(vals, means, strict=True)]
 
     @classmethod
     def from_forecast(cls, row: Mapping[str, Any] | pl.DataFrame, fit: Fit = "interpolate") -> DemandDistribution:
@@ -416,45 +426,35 @@ def _outcomes(demand: DemandDistribution, q: float) -> tuple[float, float, float
     return sales, left, short, 1.0 - demand.cdf(q), (sales / mean if mean > 0 else 1.0)
 
 
-def recommend_stock(
+_Decision = tuple[int, str, float, float, float, tuple[str, ...]]
+
+
+def _newsvendor(
     demand: DemandDistribution,
-    *,
     price: float | None,
     unit_cost: float | None,
-    salvage: float | Salvage | None = None,
-    shelf_life_days: float | None = None,
-    category: str | None = None,
-    sold_out_penalty: float = 0.0,
-    holding_cost: float = 0.0,
-    days_to_next_sale: float = 7.0,
-    required_levels: Sequence[float] | None = None,
-) -> StockPlan:
-    """Return the units to prepare for a session or a period (newsvendor) as a :class:`StockPlan`.
-
-    ``q* = F⁻¹(Cu / (Cu + Co))`` rounded up to a whole unit, with ``Cu = price − unit_cost +
-    sold_out_penalty`` (the penalty stands for the ranking a sold-out room loses) and ``Co =
-    unit_cost − salvage + holding_cost``. Without ``salvage`` it follows the shelf life
-    (:func:`salvage_value`). A missing price or cost stocks the median and says so.
-    ``required_levels`` (past actuals' :meth:`DemandDistribution.required_level` from backtest
-    windows) recalibrate the level asked for so that the realised service level meets the ratio.
-    """
-    quantiles = tuple((lv, round(demand.quantile(lv), 2)) for lv in (0.1, 0.5, 0.9))
+    salvage: float | Salvage | None,
+    shelf_life_days: float | None,
+    category: str | None,
+    sold_out_penalty: float,
+    holding_cost: float,
+    days_to_next_sale: float,
+    required_levels: Sequence[float] | None,
+) -> _Decision:
+    """The newsvendor's decision of :func:`recommend_stock`: units to prepare, status, critical ratio,
+    underage and overage cost (NaN without a cost) and the reasons."""
     known = all(x is not None and math.isfinite(x) and x > 0 for x in (price, unit_cost))
-    reasons: list[str] = []
     if not known:
         q = math.ceil(demand.quantile(0.5) - 1e-9)
-        sales, left, short, p_out, fill = _outcomes(demand, q)
         missing = "price" if price is None or not (price and price > 0) else "unit cost"
         missing_zh = "售价" if missing == "price" else "单位成本"
-        return StockPlan(
-            q, 0.5, math.nan, math.nan, sales, left, short, p_out, fill, math.nan, demand.mean, quantiles,
-            "missing_cost",
-            (
-                f"{missing} missing: stocking the median demand ({q}); enter it for a costed answer"
-                f" / 缺少{missing_zh}：按需求中位数备货（{q}）；录入后可按成本计算",
-            ),
-        )  # fmt: skip
+        why = (
+            f"{missing} missing: stocking the median demand ({q}); enter it for a costed answer"
+            f" / 缺少{missing_zh}：按需求中位数备货（{q}）；录入后可按成本计算"
+        )
+        return q, "missing_cost", 0.5, math.nan, math.nan, (why,)
     assert price is not None and unit_cost is not None
+    reasons: list[str] = []
     if salvage is None:
         salvage = salvage_value(unit_cost, shelf_life_days, category, days_to_next_sale=days_to_next_sale)
     if isinstance(salvage, Salvage):
@@ -491,11 +491,66 @@ def recommend_stock(
             f"stock {q} = demand quantile {ratio:.2f} (median {demand.quantile(0.5):.1f}, mean {demand.mean:.1f})"
             f" / 备货 {q} = 需求的 {ratio:.2f} 分位数（中位数 {demand.quantile(0.5):.1f}）"
         )
+    return q, status, ratio, cu, co, tuple(reasons)
+
+
+def recommend_stock(
+    demand: DemandDistribution,
+    *,
+    price: float | None,
+    unit_cost: float | None,
+    salvage: float | Salvage | None = None,
+    shelf_life_days: float | None = None,
+    category: str | None = None,
+    sold_out_penalty: float = 0.0,
+    holding_cost: float = 0.0,
+    days_to_next_sale: float = 7.0,
+    required_levels: Sequence[float] | None = None,
+) -> StockPlan:
+    """Return the units to prepare for a session or a period (newsvendor) as a :class:`StockPlan`.
+
+    ``q* = F⁻¹(Cu / (Cu + Co))`` rounded up to a whole unit, with ``Cu = price − unit_cost +
+    sold_out_penalty`` (the penalty stands for the ranking a sold-out room loses) and ``Co =
+    unit_cost − salvage + holding_cost``. Without ``salvage`` it follows the shelf life
+    (:func:`salvage_value`). A missing price or cost stocks the median and says so.
+    ``required_levels`` (past actuals' :meth:`DemandDistribution.required_level` from backtest
+    windows) recalibrate the level asked for so that the realised service level meets the ratio.
+    """
+    quantiles = tuple((lv, round(demand.quantile(lv), 2)) for lv in (0.1, 0.5, 0.9))
+    q, status, ratio, cu, co, reasons = _newsvendor(
+        demand, price, unit_cost, salvage, shelf_life_days, category,
+        sold_out_penalty, holding_cost, days_to_next_sale, required_levels,
+    )  # fmt: skip
     sales, left, short, p_out, fill = _outcomes(demand, q)
-    profit = (price - unit_cost) * sales - (unit_cost - salvage_yuan + holding_cost) * left - sold_out_penalty * p_out
-    return StockPlan(
-        q, ratio, cu, co, sales, left, short, p_out, fill, profit, demand.mean, quantiles, status, tuple(reasons)
-    )
+    if status == "missing_cost":
+        profit = math.nan
+    else:
+        assert price is not None and unit_cost is not None
+        profit = (price - unit_cost) * sales - co * left - sold_out_penalty * p_out
+    return StockPlan(q, ratio, cu, co, sales, left, short, p_out, fill, profit, demand.mean, quantiles, status, reasons)
+
+
+def stock_quantity(
+    demand: DemandDistribution,
+    *,
+    price: float | None,
+    unit_cost: float | None,
+    salvage: float | Salvage | None = None,
+    shelf_life_days: float | None = None,
+    category: str | None = None,
+    sold_out_penalty: float = 0.0,
+    holding_cost: float = 0.0,
+    days_to_next_sale: float = 7.0,
+    required_levels: Sequence[float] | None = None,
+) -> tuple[int, tuple[str, ...]]:
+    """Return the units to prepare and their reasons, equal to ``quantity`` and ``reasons`` of
+    :func:`recommend_stock` with the same arguments, without its expected outcomes (sales, leftover,
+    fill rate, profit: four passes over the demand law that a plan's items do not show)."""
+    q, *_, reasons = _newsvendor(
+        demand, price, unit_cost, salvage, shelf_life_days, category,
+        sold_out_penalty, holding_cost, days_to_next_sale, required_levels,
+    )  # fmt: skip
+    return q, reasons
 
 
 # --- presale ----------------------------------------------------------------------------------

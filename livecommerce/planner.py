@@ -55,7 +55,7 @@ from scipy import optimize, stats
 from livecommerce.calendar import FLAGS, festival_flags
 from livecommerce.config import LOCAL_TZ
 from livecommerce.forecast.session import SLOTS, slot_of_hour
-from livecommerce.inventory import DemandDistribution, recommend_stock
+from livecommerce.inventory import DemandDistribution, stock_quantity
 from livecommerce.pricing import ElasticityEstimate, estimate_elasticity, recommend_price
 
 __all__ = [
@@ -1560,7 +1560,7 @@ def _evaluate(
         sales, sales_var = float(mu[k]), float(var[k])
         if detail:  # the demand law: quantiles, units to prepare, what the stock on hand covers
             dist = dists[k]
-            plan = recommend_stock(
+            prepare, why = stock_quantity(
                 dist,
                 price=price / 100.0,
                 unit_cost=cost / 100.0 if cost else None,
@@ -1568,13 +1568,12 @@ def _evaluate(
                 category=row.get("category"),
             )
             p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
-            prepare = plan.quantity
             reasons.append(
                 Reason(
                     f"demand {mu[k]:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: "
-                    + plan.reasons[-1].split(" / ")[0],
+                    + why[-1].split(" / ")[0],
                     f"预计需求 {mu[k]:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件："
-                    + plan.reasons[-1].partition(" / ")[2],
+                    + why[-1].partition(" / ")[2],
                 )
             )
             if stock_left is not None and p in stock_left:

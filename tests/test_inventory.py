@@ -216,3 +216,50 @@ def test_quantile_rows_build_the_same_laws_as_one_at_a_time() -> None:
     assert batch[5] != batch[6] and batch[5].mean == means[5]
     with pytest.raises(ValueError, match="increasing"):
         DemandDistribution.from_quantile_rows((0.5, 0.1), rows[:, :2], means)
+
+
+def test_stock_quantity_is_the_plans_quantity_and_reasons() -> None:
+    """``stock_quantity`` (what a plan's items use) gives the units and reasons of ``recommend_stock`` itself: with a
+    margin (shelf lives and categories that change the salvage), without one, with no price or no cost, with a
+    penalty, holding cost, explicit salvage and backtest levels."""
+    from livecommerce.inventory import stock_quantity
+
+    rng = np.random.default_rng(5)
+    laws = [
+        DemandDistribution.from_quantiles({0.1: 2, 0.5: 6, 0.9: 15}, mean=7.0),
+        DemandDistribution.normal(40.0, 9.0),
+        DemandDistribution.from_quantiles({0.1: 0, 0.5: 0, 0.9: 0}, mean=0.0),
+    ]
+    cases = [
+        {"price": 40.0, "unit_cost": 25.0, "shelf_life_days": 30.0, "category": "fruit"},
+        {"price": 40.0, "unit_cost": 25.0, "shelf_life_days": 120.0, "category": "fruit", "sold_out_penalty": 5.0},
+        {"price": 40.0, "unit_cost": 25.0, "shelf_life_days": 365.0, "category": "tea", "holding_cost": 1.0},
+        {"price": 20.0, "unit_cost": 25.0},
+        {"price": None, "unit_cost": 25.0},
+        {"price": 40.0, "unit_cost": 0.0},
+        {"price": 40.0, "unit_cost": 25.0, "salvage": 10.0},
+        {"price": 40.0, "unit_cost": 25.0, "required_levels": rng.uniform(0.2, 1.0, 80).tolist()},
+    ]
+    seen = set()
+    for law in laws:
+        for case in cases:
+            plan = recommend_stock(law, **case)
+            q, reasons = stock_quantity(law, **case)
+            assert (q, reasons) == (plan.quantity, plan.reasons), case
+            seen.add(plan.status)
+    assert seen == {"ok", "no_margin", "missing_cost"}
+
+
+def test_quantile_rows_rounding_past_the_next_level_is_made_monotone() -> None:
+    """A level just above a grid point: the last point interpolated below it rounds above the level's own value,
+    and the next piece is flat; ``from_quantile_rows`` still gives a non-decreasing grid equal to ``from_quantiles``
+    (the running maximum applied where a piece ends above the next one's start)."""
+    from livecommerce.inventory import _U
+
+    levels = (0.2712559150454508, float(np.nextafter(_U[3554], 1.0)), 0.999)
+    row = [49.9487835716901, 94.10331928435038, 94.10331928435038]
+    batch = DemandDistribution.from_quantile_rows(levels, np.array([row, [1.0, 2.0, 3.0]]), [80.0, 2.0])
+    one = DemandDistribution.from_quantiles(dict(zip(levels, row, strict=True)), mean=80.0)
+    assert np.all(np.diff(batch[0].grid) >= 0) and np.array_equal(batch[0].grid, one.grid)
+    # the point before the level rounded above it: the flat piece after it is raised to it
+    assert batch[0].grid[3555] == batch[0].grid[3554] > row[1]
