@@ -49,6 +49,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import orjson
 import polars as pl
 from scipy import optimize, stats
 
@@ -2369,7 +2370,8 @@ def plan_from_warehouse(
 
 
 def _reasons_json(reasons: Iterable[Reason]) -> str:
-    return json.dumps([{"en": r.en, "zh": r.zh} for r in reasons], ensure_ascii=False)  # as asdict, not deep-copied
+    """The reasons as stored: a JSON list of ``{en, zh}`` (UTF-8 text, compact; orjson, ~10x json's speed)."""
+    return orjson.dumps([{"en": r.en, "zh": r.zh} for r in reasons]).decode()
 
 
 def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:

@@ -477,3 +477,29 @@ def test_serve_prod_answers_http(sample_world) -> None:  # type: ignore[no-untyp
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_request_bodies_are_read_as_json_reads_them(app) -> None:  # type: ignore[no-untyped-def]
+    """The app reads request bodies with orjson (``RequestJSON``): the same values as ``json.loads`` for a plan-like
+    body (Chinese, ¥, nested lists, floats, nulls), and what orjson refuses (NaN, a 70-bit integer) still read by
+    ``json``; Flask's ``request.get_json()`` (what Dash reads a callback's body with) gives that reading."""
+    import math
+
+    import flask
+
+    from livecommerce.dashboard import RequestJSON
+
+    assert isinstance(app.server.json, RequestJSON)
+    body = {
+        "output": "x.children",
+        "inputs": [{"id": "a", "property": "value", "value": [1, 2.5, None, "礼县 ¥1.2万", {"k": [True, -0.1]}]}],
+        "state": [{"id": "b", "property": "data", "value": {"sessions": [{"gmv": 1234567, "t": "2026-05-10T20:00"}]}}],
+    }
+    text = json.dumps(body, ensure_ascii=False)
+    assert app.server.json.loads(text) == json.loads(text) == body
+    assert app.server.json.loads(text.encode()) == body
+    odd = '{"a": NaN, "b": 1180591620717411303424, "c": [Infinity]}'
+    got = app.server.json.loads(odd)
+    assert math.isnan(got["a"]) and got["b"] == 2**70 and got["c"] == [math.inf]
+    with app.server.test_request_context("/x", method="POST", data=text.encode(), content_type="application/json"):
+        assert flask.request.get_json() == body
