@@ -623,3 +623,23 @@ def test_best_first_is_the_three_key_sort() -> None:
         got = planner._best_first(score, begin, rank)
         keys = [list(zip((-score[o]).tolist(), begin[o].tolist(), rank[o].tolist(), strict=True)) for o in (got, want)]
         assert keys[0] == keys[1] and sorted(got.tolist()) == list(range(n))
+
+
+def test_negative_binomial_quantiles_are_scipys() -> None:
+    """``_nbinom_ppf`` (the item laws' quantiles, from scipy's CDF) equals ``scipy.stats.nbinom.ppf`` value for value:
+    means from 0.01 to 5,000 units, variance from a hair above the mean (near Poisson, p close to 1) to 100x it, the
+    planner's levels and the extreme ones; a law with all its mass at zero."""
+    from scipy import stats
+
+    from livecommerce.planner import _LEVELS, _nbinom_ppf
+
+    rng = np.random.default_rng(3)
+    mean = np.exp(rng.uniform(np.log(0.01), np.log(5000), 4000))
+    var = mean * (1 + np.exp(rng.uniform(np.log(1e-8), np.log(100), len(mean))))
+    r = mean**2 / (var - mean)
+    p = r / (r + mean)
+    for levels in (_LEVELS, (0.001, 0.5, 0.999)):
+        want = stats.nbinom.ppf(np.asarray(levels)[None, :], r[:, None], p[:, None])
+        got = _nbinom_ppf(levels, r, p)
+        assert got.shape == want.shape and np.array_equal(got, want)
+    assert np.array_equal(_nbinom_ppf(_LEVELS, np.array([5.0]), np.array([1.0])), np.zeros((1, len(_LEVELS))))
