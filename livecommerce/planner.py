@@ -1793,8 +1793,10 @@ def plan_sessions(
     total = np.bincount(grid.kind, weights=grid.scale, minlength=len(grid.lineups))
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
-    seen, at = np.unique(grid.kind, return_index=True)
-    for k in seen[np.argsort(at)].tolist():
+    at = np.full(len(grid.lineups), len(grid.kind))  # each line-up's first row: written last to first, the first stays
+    at[grid.kind[::-1]] = np.arange(len(grid.kind))[::-1]
+    seen = np.flatnonzero(count)
+    for k in seen[np.argsort(at[seen])].tolist():
         for p, term in zip(grid.lineups[k].products, grid.lineups[k].terms.tolist(), strict=True):
             sums[p] = sums.get(p, 0.0) + math.exp(term) * float(total[k])
             counts[p] = counts.get(p, 0) + int(count[k])
@@ -1804,14 +1806,15 @@ def plan_sessions(
     gmv, profit = _reprice(model, grid, prices)
     picked, clash = grid.schedule(gmv if objective == "gmv" else profit, quotas, busy)
     # each picked session's day: the mean GMV of its host's start options that day (the rows of those days)
-    host_day = grid.host * 1_000_000 + grid.day
-    same_days = np.isin(host_day, host_day[picked])
-    keys, which = np.unique(host_day[same_days], return_inverse=True)
-    sums, counts = np.bincount(which, weights=gmv[same_days]), np.bincount(which)
-    day_mean = dict(zip(keys.tolist(), (sums / counts).tolist(), strict=True))
-    rows = [
-        grid.row(r) | {"clash": c, "day_mean": day_mean[int(host_day[r])]} for r, c in zip(picked, clash, strict=True)
-    ]
+    host_day = grid.host * (days + 1) + grid.day  # a host's day as a small integer (days run 0..days)
+    wanted = np.zeros(len(grid.hosts) * (days + 1), dtype=bool)
+    wanted[host_day[picked]] = True
+    same_days = wanted[host_day]
+    size = len(wanted)
+    sums = np.bincount(host_day[same_days], weights=gmv[same_days], minlength=size)
+    counts = np.bincount(host_day[same_days], minlength=size)
+    day_mean = [float(sums[host_day[r]] / counts[host_day[r]]) for r in picked]
+    rows = [grid.row(r) | {"clash": c, "day_mean": m} for r, c, m in zip(picked, clash, day_mean, strict=True)]
     for row in rows:
         row["start_utc"], row["end_utc"] = _utc(row["start_local"]), _utc(row["end_local"])
     ids = [_plan_id(row["host_id"], row["start_utc"]) for row in rows]
