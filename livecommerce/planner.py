@@ -1591,7 +1591,7 @@ def _evaluate(
     notes: list[Reason] = []
     live = []
     for p in products:
-        if stock_left is not None and p in stock_left and stock_left[p] <= 0:
+        if stock_left is not None and p in stock_left and stock_left[p] < 1:  # not one whole unit left
             title = model.product_row(p)["title"]
             notes.append(
                 Reason(f"{title}: stock used up by earlier sessions, left out", f"{title}：库存已被前几场用完，不上架")
@@ -1645,7 +1645,11 @@ def _evaluate(
                         )
                     )
                     prepare = on_hand
-                sales = float(mu[k]) - dist.expected_shortage(on_hand)
+                # the share of demand the stock covers, E[min(D, on hand)] / E[D] on the law, of the expected units
+                # (the law's grid mean is not exactly the model's mean: their difference is not a sale)
+                law_mean = dist.grid_mean
+                covered = (law_mean - dist.expected_shortage(on_hand)) / law_mean if law_mean > 0 else 1.0
+                sales = min(float(mu[k]) * covered, float(on_hand))
                 sales_var = min(sales_var, float(on_hand) ** 2)
                 stock_left[p] -= sales
         gmv += sales * price

@@ -643,3 +643,23 @@ def test_negative_binomial_quantiles_are_scipys() -> None:
         got = _nbinom_ppf(levels, r, p)
         assert got.shape == want.shape and np.array_equal(got, want)
     assert np.array_equal(_nbinom_ppf(_LEVELS, np.array([5.0]), np.array([1.0])), np.zeros((1, len(_LEVELS))))
+
+
+def test_stock_on_hand_never_sells_more_than_is_left(model) -> None:  # type: ignore[no-untyped-def]
+    """Used up session by session, stock on hand gives every item a non-negative expected GMV; an item brought
+    along has at least one whole unit on hand and expects to sell no more than that (nor more than its demand);
+    a product's expected sales over the plan stay within its stock; less than a unit left drops the product."""
+    free = planner.plan_sessions(model, ["A1"], NEXT, 14, sessions_per_week=3)
+    first = next(i for i in free.sessions[0].items if i.product_id == "a-apple")
+    for units in (1, 2, first.units_p50 // 2 + 1, first.units_p50 + 2, 3 * first.units_p50):
+        stock = {"a-apple": units}
+        plan = planner.plan_sessions(model, ["A1"], NEXT, 14, sessions_per_week=3, stock=stock)
+        apples = [i for s in plan.sessions for i in s.items if i.product_id == "a-apple"]
+        assert apples, units
+        sold = 0.0
+        for i in apples:
+            expected = i.expected_gmv_fen / i.price_fen
+            assert i.expected_gmv_fen >= 0 and i.stock_on_hand is not None and i.stock_on_hand >= 1, (units, i)
+            assert expected <= i.stock_on_hand + 0.01 and expected <= i.expected_units + 0.01, (units, i)
+            sold += expected
+        assert sold <= units + 0.05, (units, sold)
