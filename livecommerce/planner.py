@@ -877,19 +877,29 @@ class PlannedSession:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> PlannedSession:
-        """Rebuild a session from :meth:`as_dict` output."""
+    def from_dict(cls, d: Mapping[str, Any], reasons: dict[tuple[str, str], Reason] | None = None) -> PlannedSession:
+        """Rebuild a session from :meth:`as_dict` output. ``reasons``: the reasons already rebuilt, by their
+        texts (a plan's sessions share them: a product's price reasons are on every session that sells it)."""
+        memo = {} if reasons is None else reasons
+
+        def reason(r: Mapping[str, str]) -> Reason:
+            key = (r["en"], r["zh"])
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = Reason(*key)
+            return found
+
         items = tuple(
             PlannedItem(
                 **{k: v for k, v in i.items() if k != "reasons" and k in PlannedItem.__dataclass_fields__},
-                reasons=tuple(Reason(**r) for r in i["reasons"]),
+                reasons=tuple(reason(r) for r in i["reasons"]),
             )
             for i in d["items"]
         )
         kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k not in ("items", "reasons")}
         kw["start_utc"] = dt.datetime.fromisoformat(str(d["start_utc"]))
         kw["end_utc"] = dt.datetime.fromisoformat(str(d["end_utc"]))
-        return cls(**kw, items=items, reasons=tuple(Reason(**r) for r in d["reasons"]))
+        return cls(**kw, items=items, reasons=tuple(reason(r) for r in d["reasons"]))
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -921,8 +931,9 @@ class Plan:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Plan:
         """Rebuild a plan from :meth:`as_dict` output."""
+        reasons: dict[tuple[str, str], Reason] = {}  # shared by the sessions
         return cls(
-            tuple(PlannedSession.from_dict(s) for s in d["sessions"]),
+            tuple(PlannedSession.from_dict(s, reasons) for s in d["sessions"]),
             dt.date.fromisoformat(str(d["start"])),
             int(d["days"]),
             dt.datetime.fromisoformat(str(d["created_at_utc"])),

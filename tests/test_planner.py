@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 from dataclasses import asdict, replace
 
@@ -431,8 +432,6 @@ def test_repricing_candidates_equals_scoring_them_at_those_prices(model) -> None
 def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyped-def]
     """A session's store dict holds every field (as dataclasses.asdict gives them, times as ISO text) and
     the plan page lists each stored session with its own time, host and money, read from the dicts."""
-    import json
-
     from livecommerce.dashboard.callbacks import plan as page
     from livecommerce.money import format_yuan
 
@@ -541,6 +540,11 @@ def test_an_outline_detailed_equals_the_detailed_plan(model) -> None:  # type: i
     # an outline round-trips through the page's store and is adjusted like a detailed session
     back = planner.PlannedSession.from_dict(outline.sessions[0].as_dict())
     assert not back.detailed
+    # a whole plan through JSON: the same plan, each reason text rebuilt once and shared by the sessions
+    again = planner.Plan.from_dict(json.loads(json.dumps(outline.as_dict())))
+    assert again == outline
+    texts = [r for s in again.sessions for i in s.items for r in i.reasons]
+    assert len({id(r) for r in texts}) == len(set(texts)) < len(texts)
     moved = planner.adjust_session(model, back, prices_fen={}, others=outline.sessions)
     assert moved.items == full.sessions[0].items
     # with stock on hand the laws use the stock up: always detailed
