@@ -2452,7 +2452,8 @@ def _reasons_json(reasons: Iterable[Reason]) -> str:
 def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
     """Store the plan's sessions (status ``planned``) and their items in one transaction; return the plan ids.
 
-    Saving the same session again updates it (plan ids are stable); products dropped from a session are
+    Saving the same session again updates it (plan ids are stable) and keeps when it was first saved
+    (``created_at_utc``): an unchanged session saved again writes nothing; products dropped from a session are
     removed from its items. Outlines (``plan_sessions(..., detail=False)``) are detailed first with the
     warehouse's demand model."""
     from sqlalchemy import delete, select
@@ -2489,6 +2490,7 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
                 }
                 for s in sessions
             ],
+            update_columns=[c for c in SessionPlan.__table__.c.keys() if c not in ("plan_id", "created_at_utc")],
         )
         # items of these sessions whose product was dropped: looked up at once, deleted session by session
         kept = {(s.plan_id, i.product_id) for s in sessions for i in s.items}

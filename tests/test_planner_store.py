@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ from livecommerce import planner
 from livecommerce.cli import main
 from livecommerce.scope import Scope
 from livecommerce.warehouse import upsert
-from livecommerce.warehouse.tables import County, Host, Product, SessionPlanItem
+from livecommerce.warehouse.tables import County, Host, Product, SessionPlan, SessionPlanItem
 
 
 def _dims(engine) -> None:  # type: ignore[no-untyped-def]
@@ -92,6 +93,19 @@ def test_save_list_load_and_resave(warehouse) -> None:  # type: ignore[no-untype
     assert back.start_utc == s.start_utc and back.expected_gmv_fen == 504_000 and back.reasons == s.reasons
     got = [(i.product_id, i.units_p90, i.price_test) for i in back.items]
     assert got == [("a-apple", 62, False), ("a-tea", 62, True)]
+    # the same session saved again from a plan built later: nothing is written, it keeps when it was first saved
+    first_saved = listed["created_at_utc"][0]
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        before = conn.execute(select(SessionPlan.__table__)).all()
+    planner.save_plan(engine, planner.Plan((s,), dt.date(2024, 11, 2), 1, later))
+    with engine.begin() as conn:
+        assert conn.execute(select(SessionPlan.__table__)).all() == before
+    # changed, it is updated, still with its first saving time
+    moved = replace(s, expected_gmv_fen=505_000)
+    planner.save_plan(engine, planner.Plan((moved,), dt.date(2024, 11, 2), 1, later))
+    again = planner.plans(engine, county_id="ca")
+    assert again["expected_gmv_fen"][0] == 505_000 and again["created_at_utc"][0] == first_saved != later
     # an edit dropped the tea: saving again updates the session and removes the item
     planner.save_plan(engine, [_session(("a-apple",))])
     with engine.connect() as conn:
