@@ -446,7 +446,7 @@ class DemandModel:
 
     def distribution(self, mean: float, var: float) -> DemandDistribution:
         """Return the demand law of one product in one session (negative binomial with this mean and variance)."""
-        return _distribution(mean, var)
+        return _distributions(np.array([mean], dtype=float), np.array([var], dtype=float))[0]
 
     def distributions(self, means: Sequence[float], variances: Sequence[float]) -> list[DemandDistribution]:
         """Return :meth:`distribution` of each ``(mean, variance)`` pair, worked out in one pass."""
@@ -508,20 +508,11 @@ def _nbinom_ppf(levels: Sequence[float], r: np.ndarray, p: np.ndarray) -> np.nda
     return hi.reshape(n, width)
 
 
-def _distribution(mean: float, var: float) -> DemandDistribution:
-    if mean <= 0:
-        return DemandDistribution.from_quantiles(dict.fromkeys(_LEVELS, 0.0), mean=0.0)
-    if var <= mean * (1 + 1e-9):
-        values = stats.poisson.ppf(_LEVELS, mean)
-    else:
-        r = mean**2 / (var - mean)
-        values = _nbinom_ppf(_LEVELS, np.array([r]), np.array([r / (r + mean)]))[0]
-    return DemandDistribution.from_quantiles(dict(zip(_LEVELS, values.tolist(), strict=True)), mean=mean)
-
-
 def _distributions(mean: np.ndarray, var: np.ndarray) -> list[DemandDistribution]:
-    """:func:`_distribution` of every pair (the same numbers): the quantiles of all Poisson and all
-    negative binomial laws in one scipy call each, the grids in one numpy pass."""
+    """The demand law of each (mean, variance) pair: Poisson when the variance is not above the mean, negative
+    binomial otherwise, nothing for a mean at or below zero; known by its quantiles at ``_LEVELS`` (those of all
+    Poisson laws in one scipy call, of all negative binomial ones in one :func:`_nbinom_ppf`), the grids in one
+    numpy pass (``DemandDistribution.from_quantile_rows``)."""
     if not len(mean):
         return []
     levels = np.asarray(_LEVELS)
