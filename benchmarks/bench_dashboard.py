@@ -12,7 +12,9 @@ library calls it wraps and their ratio. ``--callback NAME`` (repeatable) times o
     python benchmarks/bench_dashboard.py --scale medium --scale large --repeat 20
 
 With two scales the last column is the p95 ratio (second / first); the worlds take turns request by
-request, so that drift of the shared machine falls on both. Until the ETL loads live
+request, so that drift of the shared machine falls on both. The plan page's callbacks whose work grows
+with the plan (building and saving a plan) are also printed per proposed session: a county of the large
+world plans about twice the sessions of one of the medium world. Until the ETL loads live
 sessions (issue 5), the sessions, minute curves and explain windows of the world are seeded with
 the tests' helper so the host pages have real work to do.
 """
@@ -435,6 +437,25 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
     return out
 
 
+def _planned(body: bytes, response: bytes) -> int:
+    """The sessions of the plan a request sends (saving) or gets back (building): 0 for any other request.
+    A county's plan is work per proposed session, and a county of the large world plans about twice the
+    sessions of one of the medium world, so these callbacks are also timed per session (:func:`main`)."""
+    from livecommerce.dashboard import ids
+
+    def sessions(data: Any) -> int:
+        return len(((data or {}).get("plan") or {}).get("sessions") or []) if isinstance(data, dict) else 0
+
+    sent = json.loads(body)
+    for item in sent.get("state") or []:
+        if item.get("id") == ids.PLAN_DATA and item.get("property") == "data" and sessions(item.get("value")):
+            return sessions(item.get("value"))
+    if not response:
+        return 0
+    found = (json.loads(response).get("response") or {}).get(ids.PLAN_DATA) or {}
+    return sessions(found.get("data"))
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -471,6 +492,8 @@ def bench(
                 continue
             total: dict[str, list[float]] = defaultdict(list)
             inside: dict[str, list[float]] = defaultdict(list)
+            per_session: dict[str, list[float]] = defaultdict(list)  # a plan's requests: seconds per session
+            planned: dict[str, list[int]] = defaultdict(list)
             # the garbage collector is off while a callback's requests are timed and collects after them
             # (as timeit does): a full collection over this process's heap (both worlds' apps and request
             # bodies) paused 60-380 ms, dozens of times a run, on whichever request was running then
@@ -497,6 +520,11 @@ def bench(
                         inside[scale].append(_QUERY_SECONDS[0])
                         if resp.status_code not in (200, 204):
                             raise SystemExit(f"{scale} {name}: HTTP {resp.status_code}: {resp.data[:300]!r}")
+                        if name.endswith("_plan"):  # after the clock: how many sessions the request planned
+                            n_planned = _planned(items[i], resp.data)
+                            if n_planned:
+                                per_session[scale].append(total[scale][-1] / n_planned)
+                                planned[scale].append(n_planned)
             finally:
                 gc.enable()
             for scale in urls:
@@ -506,6 +534,9 @@ def bench(
                         "query_p95": _p95(inside[scale]),
                         "n": len(total[scale]),
                     }
+                    if per_session[scale]:
+                        results[scale][name]["session_p95"] = _p95(per_session[scale])
+                        results[scale][name]["sessions"] = sum(planned[scale]) / len(planned[scale])
     for engine in engines.values():
         engine.dispose()
     return results
@@ -538,6 +569,20 @@ def main() -> None:
         if len(scales) > 1:
             line += f"{runs[last][name]['p95'] / runs[first][name]['p95']:>14.2f}"
         print(line)
+    # the plan callbacks whose work grows with the plan, per proposed session: how the time scales with the
+    # warehouse apart from how many sessions a county plans (the ratio above includes both)
+    sized = [n for n in runs[first] if all("session_p95" in runs[s].get(n, {}) for s in scales)]
+    if sized:
+        print()
+        head = f"{'per session':<18}" + "".join(f"{s + ' sessions':>17}{'p95 ms/session':>16}" for s in scales)
+        print(head + (f"{last + '/' + first:>14}" if len(scales) > 1 else ""))
+        for name in sized:
+            line = f"{name:<18}"
+            for s in scales:
+                line += f"{runs[s][name]['sessions']:>17.1f}{runs[s][name]['session_p95'] * 1000:>16.3f}"
+            if len(scales) > 1:
+                line += f"{runs[last][name]['session_p95'] / runs[first][name]['session_p95']:>14.2f}"
+            print(line)
 
 
 if __name__ == "__main__":

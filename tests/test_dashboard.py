@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import json
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 
 from livecommerce import queries
 from livecommerce.config import load_settings
-from livecommerce.dashboard import create_app, figures, i18n, ids
+from livecommerce.dashboard import create_app, figures, i18n, ids, settle
 from livecommerce.dashboard.callbacks import county, data, host, overview, product
 from livecommerce.dashboard.callbacks._wiring import REGISTERED
 from livecommerce.dashboard.data import Source, filters_from, frame, records
@@ -503,3 +505,27 @@ def test_request_bodies_are_read_as_json_reads_them(app) -> None:  # type: ignor
     assert math.isnan(got["a"]) and got["b"] == 2**70 and got["c"] == [math.inf]
     with app.server.test_request_context("/x", method="POST", data=text.encode(), content_type="application/json"):
         assert flask.request.get_json() == body
+
+
+class _Node:
+    other: Any = None
+
+
+def test_settle_collects_the_start_up_garbage_and_freezes_the_rest() -> None:
+    """A serving process calls ``settle`` once after start-up: cycles already garbage are gone, and what is
+    still alive is frozen (out of the collector's generations, so its full passes no longer walk it)."""
+    a, b = _Node(), _Node()
+    a.other, b.other = b, a  # a cycle: only the collector frees it
+    gone = weakref.ref(a)
+    del a, b
+    kept = _Node()
+    kept.other = _Node()
+    before = gc.get_freeze_count()
+    try:
+        frozen = settle()
+        assert gone() is None
+        assert frozen == gc.get_freeze_count() > before
+        assert not any(o is kept for o in gc.get_objects())  # frozen objects sit outside the generations
+    finally:
+        gc.unfreeze()  # this test process goes on making garbage of every kind
+    assert any(o is kept for o in gc.get_objects())

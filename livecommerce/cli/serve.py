@@ -27,7 +27,7 @@ _PORT = click.option("--port", default=8050, show_default=True, type=click.IntRa
 
 
 def _serve(app: AppContext, host: str, port: int, prod: bool, *, demo: bool = False) -> None:
-    from livecommerce.dashboard import create_app
+    from livecommerce.dashboard import create_app, settle
 
     settings = app.settings
     if not settings.secret_key:
@@ -39,6 +39,7 @@ def _serve(app: AppContext, host: str, port: int, prod: bool, *, demo: bool = Fa
             )
         settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(48))  # demo: sessions end on exit
     dash_app = create_app(settings, app.engine, login=True)
+    settle()  # this process only serves from here on: start-up's objects out of the collector's full passes
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     click.echo(f"dashboard / 看板: {url}  (Ctrl+C to stop / 按 Ctrl+C 停止)", err=True)
     if prod:
