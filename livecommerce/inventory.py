@@ -17,6 +17,7 @@ Money is in yuan (floats) at this boundary; quantities are units. See ``docs/pri
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,73 @@ def _grid_runs(levels: tuple[float, ...]) -> tuple[int, int, tuple[tuple[int, in
         where = np.flatnonzero(j == k)
         runs.append((k, below + int(where[0]), below + int(where[-1]) + 1))
     return below, above, tuple(runs)
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_joins(levels: tuple[float, ...]) -> tuple[int, ...]:
+    """The grid indices where one piece of an interpolated grid starts: each run between two levels, and
+    the upper tail (the lower tail ends where the first run starts)."""
+    _, above, runs = _grid_runs(levels)
+    return (*[a for _, a, _ in runs], above)
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_pieces(levels: tuple[float, ...]) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
+    """``below``, ``above`` and the runs of :func:`_grid_runs` as two sorted tuples: each run's first grid
+    index and the level it starts from (for a bisection from a grid index to its piece)."""
+    below, above, runs = _grid_runs(levels)
+    return below, above, tuple(a for _, a, _ in runs), tuple(k for k, _, _ in runs)
+
+
+def _grid_points(levels: tuple[float, ...], qv: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The values of the interpolated grids of knot rows ``qv`` (non-negative, non-decreasing) at grid indices
+    ``at``, one column each, before any running maximum: the arithmetic of :func:`_interpolated_grids`."""
+    lv = np.asarray(levels)
+    z = _normal_scores(levels)
+    below, above, starts, ks = _grid_pieces(levels)
+    out = np.empty((len(qv), len(at)))
+    for c, i in enumerate(at.tolist()):
+        if i < below:
+            lo_slope = (qv[:, 1] - qv[:, 0]) / (z[1] - z[0])
+            out[:, c] = np.maximum(qv[:, 0] + lo_slope * (_ZU[i] - z[0]), 0.0)
+        elif i >= above:
+            hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
+            out[:, c] = qv[:, -1] + hi_slope * (_ZU[i] - z[-1])
+        else:
+            k = ks[bisect.bisect_right(starts, i) - 1]
+            slope = (qv[:, k + 1] - qv[:, k]) / (lv[k + 1] - lv[k])
+            out[:, c] = slope * (_U[i] - lv[k]) + qv[:, k]
+    return out
+
+
+def _interpolated_grids(levels: tuple[float, ...], qv: np.ndarray) -> np.ndarray:
+    """The 4,000-point grids of knot rows ``qv`` (non-negative, non-decreasing) at ``levels``, one row each,
+    read-only: ``np.interp`` between the levels (its own arithmetic, so the values are the same to the bit),
+    normal tails beyond them, clipped at zero and non-decreasing."""
+    lv = np.asarray(levels)
+    z = _normal_scores(levels)
+    vals = np.empty((len(qv), len(_U)))
+    # np.interp's own arithmetic (slope × (x − x_j) + y_j), so the values are the same to the bit; the grid
+    # is sorted, so the points between two levels are a run of it
+    below, above, runs = _grid_runs(levels)
+    for k, a, b in runs:
+        slope = (qv[:, k + 1] - qv[:, k]) / (lv[k + 1] - lv[k])
+        vals[:, a:b] = slope[:, None] * (_U[a:b] - lv[k]) + qv[:, k : k + 1]
+    lo_slope = (qv[:, 1] - qv[:, 0]) / (z[1] - z[0])
+    hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
+    vals[:, :below] = qv[:, :1] + lo_slope[:, None] * (_ZU[:below] - z[0])
+    vals[:, above:] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above:] - z[-1])
+    # as ``from_quantiles``: clipped at zero and made non-decreasing. Only the lower tail can fall below zero
+    # (inside, a non-negative slope times a non-negative step is added to a level's value ≥ 0; above, the
+    # last value); each run and tail rises on its own (rounding to nearest keeps order), so the running
+    # maximum can only change a row where one piece ends above where the next starts: checked, then done
+    # only when so (the same numbers, one pass over the grids instead of two)
+    np.maximum(vals[:, :below], 0.0, out=vals[:, :below])
+    joins = [a for _, a, _ in runs] + [above]
+    if any(0 < a < len(_U) and bool(np.any(vals[:, a - 1] > vals[:, a])) for a in joins):
+        vals = np.maximum.accumulate(vals, axis=1)
+    vals.flags.writeable = False  # each law's grid is a row of it (read-only, like ``_on_grid``'s copies)
+    return vals
 
 
 def _json(obj: Any) -> dict[str, Any]:
@@ -156,34 +224,34 @@ class DemandDistribution:
         """Return ``[from_quantiles(dict(zip(levels, row)), mean) for row, mean in zip(rows, means)]``
         (``interpolate``), the same numbers worked out for all rows at once: ``levels`` strictly
         increasing in (0, 1), ``rows`` finite, one row of values per distribution. The planner builds a
-        plan's item laws this way (one numpy pass instead of one per item)."""
+        plan's item laws this way (one numpy pass instead of one per item).
+
+        Each law keeps its knots and builds its 4,000-point grid only when something needs the whole
+        of it (``cdf``, ``expected_shortage``, ``values``, …): a quantile is worked out from the two grid
+        points around its level, with the grid's own arithmetic and ``numpy.interp``'s, so it is the same
+        number to the bit (a plan asks each item's law for three quantiles and nothing else)."""
         lv = np.asarray(levels, dtype=float)
         if lv.ndim != 1 or len(lv) < 2 or not (np.all(np.diff(lv) > 0) and 0 < lv[0] and lv[-1] < 1):
             raise ValueError(f"levels must be at least two, strictly increasing, between 0 and 1: {levels!r}")
         qv = np.maximum.accumulate(np.maximum(np.asarray(rows, dtype=float).reshape(-1, len(lv)), 0.0), axis=1)
-        z = _normal_scores(tuple(lv.tolist()))
-        vals = np.empty((len(qv), len(_U)))
-        # np.interp's own arithmetic (slope × (x − x_j) + y_j), so the values are the same to the bit; the grid
-        # is sorted, so the points between two levels are a run of it
-        below, above, runs = _grid_runs(tuple(lv.tolist()))
-        for k, a, b in runs:
-            slope = (qv[:, k + 1] - qv[:, k]) / (lv[k + 1] - lv[k])
-            vals[:, a:b] = slope[:, None] * (_U[a:b] - lv[k]) + qv[:, k : k + 1]
-        lo_slope = (qv[:, 1] - qv[:, 0]) / (z[1] - z[0])
-        hi_slope = (qv[:, -1] - qv[:, -2]) / (z[-1] - z[-2])
-        vals[:, :below] = qv[:, :1] + lo_slope[:, None] * (_ZU[:below] - z[0])
-        vals[:, above:] = qv[:, -1:] + hi_slope[:, None] * (_ZU[above:] - z[-1])
-        # as ``from_quantiles``: clipped at zero and made non-decreasing. Only the lower tail can fall below zero
-        # (inside, a non-negative slope times a non-negative step is added to a level's value ≥ 0; above, the
-        # last value); each run and tail rises on its own (rounding to nearest keeps order), so the running
-        # maximum can only change a row where one piece ends above where the next starts: checked, then done
-        # only when so (the same numbers, one pass over the grids instead of two)
-        np.maximum(vals[:, :below], 0.0, out=vals[:, :below])
-        joins = [a for _, a, _ in runs] + [above]
-        if any(0 < a < len(_U) and bool(np.any(vals[:, a - 1] > vals[:, a])) for a in joins):
-            vals = np.maximum.accumulate(vals, axis=1)
-        vals.flags.writeable = False  # each law's grid is a row of it (read-only, like ``_on_grid``'s copies)
-        return [cls(float(m), "interpolate", v) for v, m in zip(vals, means, strict=True)]
+        key = tuple(lv.tolist())
+        # a row whose grid needs the running maximum (a piece ending above where the next starts: rounding,
+        # at a level just above a grid point) is built whole; the others keep their knots
+        joins = np.array([a for a in _grid_joins(key) if 0 < a < len(_U)], dtype=np.int64)
+        whole = np.zeros(len(qv), dtype=bool)
+        if len(joins):
+            whole = np.any(_grid_points(key, qv, joins - 1) > _grid_points(key, qv, joins), axis=1)
+        grids = _interpolated_grids(key, qv[whole]) if whole.any() else None
+        out: list[DemandDistribution] = []
+        at = 0
+        for row, m, built in zip(qv.tolist(), means, whole.tolist(), strict=True):
+            if built:
+                assert grids is not None
+                out.append(cls(float(m), "interpolate", grids[at]))
+                at += 1
+            else:
+                out.append(_KnotLaw(float(m), key, tuple(row)))
+        return out
 
     @classmethod
     def from_forecast(cls, row: Mapping[str, Any] | pl.DataFrame, fit: Fit = "interpolate") -> DemandDistribution:
@@ -271,6 +339,61 @@ class DemandDistribution:
     def grid_mean(self) -> float:
         """The mean of the quantile function (equals ``mean`` when the forecast is unbiased in shape)."""
         return float(np.mean(self._values))
+
+
+class _KnotLaw(DemandDistribution):
+    """A law of :meth:`DemandDistribution.from_quantile_rows` kept as its knots (non-negative, non-decreasing
+    values at ``levels``): its grid is built on first use, and a quantile is worked out from the two grid
+    points around its level with the grid's arithmetic and ``numpy.interp``'s, the same number to the bit."""
+
+    def __init__(self, mean: float, levels: tuple[float, ...], knots: tuple[float, ...]) -> None:
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "kind", "interpolate")
+        object.__setattr__(self, "_knots", (levels, knots))
+
+    @functools.cached_property
+    def grid(self) -> np.ndarray:  # type: ignore[override]
+        levels, knots = self._knots
+        return _interpolated_grids(levels, np.array([knots]))[0]
+
+    def _point(self, i: int) -> float:
+        """The grid's value at index ``i`` (:func:`_grid_points` in plain floats)."""
+        levels, qv = self._knots
+        below, above, starts, ks = _grid_pieces(levels)
+        if i < below:
+            z = _normal_scores(levels)
+            lo_slope = (qv[1] - qv[0]) / float(z[1] - z[0])
+            return max(qv[0] + lo_slope * (_ZU_LIST[i] - float(z[0])), 0.0)
+        if i >= above:
+            z = _normal_scores(levels)
+            hi_slope = (qv[-1] - qv[-2]) / float(z[-1] - z[-2])
+            return qv[-1] + hi_slope * (_ZU_LIST[i] - float(z[-1]))
+        k = ks[bisect.bisect_right(starts, i) - 1]
+        slope = (qv[k + 1] - qv[k]) / (levels[k + 1] - levels[k])
+        return slope * (_U_LEVELS[i] - levels[k]) + qv[k]
+
+    def quantile(self, level: float) -> float:
+        """Return the demand not exceeded with probability ``level`` (``np.interp`` on the grid, without it)."""
+        asked = self._asked
+        if level not in asked:
+            if "grid" in self.__dict__:  # built already: the grid's own answer
+                return super().quantile(level)
+            x, u, last = float(level), _U_LEVELS, len(_U_LEVELS) - 1
+            j = bisect.bisect_right(u, x) - 1  # u[j] <= x < u[j + 1], as numpy.interp's search
+            if j < 0:
+                value = self._point(0)
+            elif j >= last:
+                value = self._point(last)
+            elif u[j] == x:
+                value = self._point(j)
+            else:
+                left = self._point(j)
+                value = (self._point(j + 1) - left) / (u[j + 1] - u[j]) * (x - u[j]) + left
+            asked[level] = value
+        return asked[level]
+
+
+_ZU_LIST = tuple(_ZU.tolist())
 
 
 @functools.lru_cache(maxsize=64)

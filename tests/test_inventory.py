@@ -263,3 +263,34 @@ def test_quantile_rows_rounding_past_the_next_level_is_made_monotone() -> None:
     assert np.all(np.diff(batch[0].grid) >= 0) and np.array_equal(batch[0].grid, one.grid)
     # the point before the level rounded above it: the flat piece after it is raised to it
     assert batch[0].grid[3555] == batch[0].grid[3554] > row[1]
+
+
+def test_quantile_rows_answer_quantiles_without_their_grids() -> None:
+    """A law of ``from_quantile_rows`` answers a quantile from its knots before its grid exists, the same number to
+    the bit as ``numpy.interp`` on the grid: at the knots, at grid points and just beside them, in both tails, at
+    the ends; for rows with flat pieces, zeros, a clipped lower tail and a row that needs the running maximum."""
+    from livecommerce.inventory import _U
+
+    rng = np.random.default_rng(11)
+    levels = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+    rows = np.sort(np.floor(rng.gamma(1.5, 8.0, (300, len(levels)))), axis=1)  # whole units, like the planner's
+    rows[0], rows[1] = 0.0, 3.0
+    rows[2, :4] = [0.0, 0.0, 5.0, 9.0]  # a steep lower tail: clipped at zero
+    means = rng.uniform(0.5, 30, len(rows)).tolist()
+    asked = [*levels, 1e-9, 0.0001, 0.01, 0.5 - 1e-12, 0.99, 0.999, 0.9999999, 1 - 1e-12, float(_U[0]), float(_U[-1])]
+    for i in rng.integers(0, len(_U), 60).tolist():  # grid points and their neighbouring floats
+        asked += [float(_U[i]), float(np.nextafter(_U[i], 0.0)), float(np.nextafter(_U[i], 1.0))]
+    asked += rng.uniform(0, 1, 200).tolist()
+    lazy = DemandDistribution.from_quantile_rows(levels, rows, means)
+    for law, row, m in zip(lazy, rows, means, strict=True):
+        got = [law.quantile(x) for x in asked]
+        assert "grid" not in law.__dict__  # answered from the knots
+        built = DemandDistribution.from_quantiles(dict(zip(levels, row.tolist(), strict=True)), mean=m)
+        assert got == [float(np.interp(x, _U, built.grid)) for x in asked]
+        assert law == built and law.expected_shortage(3.0) == built.expected_shortage(3.0)  # the grid, built on use
+    # the row whose grid needs the running maximum is built whole, and answers from it
+    odd = (0.2712559150454508, float(np.nextafter(_U[3554], 1.0)), 0.999)
+    row = [49.9487835716901, 94.10331928435038, 94.10331928435038]
+    law = DemandDistribution.from_quantile_rows(odd, np.array([row]), [80.0])[0]
+    assert "grid" in law.__dict__ or type(law) is DemandDistribution
+    assert law.quantile(float(_U[3555])) == float(np.interp(_U[3555], _U, law.grid)) > row[1]
