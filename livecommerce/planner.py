@@ -881,16 +881,18 @@ class PlannedSession:
             return found
 
         items = tuple(
-            PlannedItem(
-                **{k: v for k, v in i.items() if k != "reasons" and k in PlannedItem.__dataclass_fields__},
-                reasons=tuple(reason(r) for r in i["reasons"]),
-            )
+            PlannedItem(*[i[f] for f in _ITEM_FIELDS], reasons=tuple([reason(r) for r in i["reasons"]]))
             for i in d["items"]
         )
-        kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k not in ("items", "reasons")}
+        kw = {f: d[f] for f in _SESSION_FIELDS if f in d}  # status may be absent (a draft)
         kw["start_utc"] = dt.datetime.fromisoformat(str(d["start_utc"]))
         kw["end_utc"] = dt.datetime.fromisoformat(str(d["end_utc"]))
-        return cls(**kw, items=items, reasons=tuple(reason(r) for r in d["reasons"]))
+        return cls(**kw, items=items, reasons=tuple([reason(r) for r in d["reasons"]]))
+
+
+#: the fields :meth:`PlannedSession.from_dict` reads as they are stored (not the items and reasons it rebuilds)
+_ITEM_FIELDS = tuple(f for f in PlannedItem.__dataclass_fields__ if f != "reasons")
+_SESSION_FIELDS = tuple(f for f in PlannedSession.__dataclass_fields__ if f not in ("items", "reasons"))
 
 
 def _fields(obj: Any) -> dict[str, Any]:
