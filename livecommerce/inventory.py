@@ -552,6 +552,44 @@ def _outcomes(demand: DemandDistribution, q: float) -> tuple[float, float, float
 _Decision = tuple[int, str, float, float, float, tuple[str, ...]]
 
 
+@functools.lru_cache(maxsize=4096)
+def _stock_costs(
+    price: float,
+    unit_cost: float,
+    salvage: float | Salvage | None,
+    shelf_life_days: float | None,
+    category: str | None,
+    sold_out_penalty: float,
+    holding_cost: float,
+    days_to_next_sale: float,
+) -> tuple[float, float, float, tuple[str, ...], str]:
+    """The newsvendor's cost side at a known price and unit cost, the same whatever the demand (a plan's items
+    of one product at one price share it): critical ratio, underage and overage cost, the reasons that come
+    before the quantity (the salvage's; no margin) and the critical ratio's reason."""
+    head: list[str] = []
+    if salvage is None:
+        salvage = salvage_value(unit_cost, shelf_life_days, category, days_to_next_sale=days_to_next_sale)
+    if isinstance(salvage, Salvage):
+        head.append(salvage.reason)
+        salvage_yuan = salvage.value
+    else:
+        salvage_yuan = float(salvage)
+    cu = price - unit_cost + sold_out_penalty
+    co = unit_cost - salvage_yuan + holding_cost
+    ratio = critical_ratio(price, unit_cost, salvage_yuan, sold_out_penalty=sold_out_penalty, holding_cost=holding_cost)
+    if cu <= 0:
+        head.append(
+            f"price ¥{price:.2f} does not cover cost ¥{unit_cost:.2f}: no stock pays off; fix the price first"
+            f" / 售价 ¥{price:.2f} 不够成本 ¥{unit_cost:.2f}：备货不赚钱，请先调价"
+        )
+    ratio_reason = (
+        f"critical ratio {ratio:.2f} = (margin ¥{price - unit_cost:.2f} + sold-out penalty ¥{sold_out_penalty:.2f})"
+        f" / (that + cost ¥{unit_cost:.2f} − salvage ¥{salvage_yuan:.2f} + holding ¥{holding_cost:.2f})"
+        f" / 临界比 {ratio:.2f}：缺货损失 ¥{cu:.2f}，积压损失 ¥{co:.2f}"
+    )
+    return ratio, cu, co, tuple(head), ratio_reason
+
+
 def _newsvendor(
     demand: DemandDistribution,
     price: float | None,
@@ -577,25 +615,15 @@ def _newsvendor(
         )
         return q, "missing_cost", 0.5, math.nan, math.nan, (why,)
     assert price is not None and unit_cost is not None
-    reasons: list[str] = []
-    if salvage is None:
-        salvage = salvage_value(unit_cost, shelf_life_days, category, days_to_next_sale=days_to_next_sale)
-    if isinstance(salvage, Salvage):
-        reasons.append(salvage.reason)
-        salvage_yuan = salvage.value
-    else:
-        salvage_yuan = float(salvage)
-    cu = price - unit_cost + sold_out_penalty
-    co = unit_cost - salvage_yuan + holding_cost
-    ratio = critical_ratio(price, unit_cost, salvage_yuan, sold_out_penalty=sold_out_penalty, holding_cost=holding_cost)
+    ratio, cu, co, head, ratio_reason = _stock_costs(  # floats: 40 and 40.0 are one key of the cache
+        float(price), float(unit_cost), salvage, shelf_life_days, category,
+        float(sold_out_penalty), float(holding_cost), float(days_to_next_sale),
+    )  # fmt: skip
+    reasons = list(head)
     status = "ok"
     if cu <= 0:
         status = "no_margin"
         q = 0
-        reasons.append(
-            f"price ¥{price:.2f} does not cover cost ¥{unit_cost:.2f}: no stock pays off; fix the price first"
-            f" / 售价 ¥{price:.2f} 不够成本 ¥{unit_cost:.2f}：备货不赚钱，请先调价"
-        )
     else:
         level = ratio
         if required_levels is not None:
@@ -605,11 +633,7 @@ def _newsvendor(
                 f" / 回测：取预测的 {level:.2f} 分位数时，过去 {ratio:.0%} 的场次需求被覆盖"
             )
         q = max(0, math.ceil(demand.quantile(level) - 1e-9))
-        reasons.append(
-            f"critical ratio {ratio:.2f} = (margin ¥{price - unit_cost:.2f} + sold-out penalty ¥{sold_out_penalty:.2f})"
-            f" / (that + cost ¥{unit_cost:.2f} − salvage ¥{salvage_yuan:.2f} + holding ¥{holding_cost:.2f})"
-            f" / 临界比 {ratio:.2f}：缺货损失 ¥{cu:.2f}，积压损失 ¥{co:.2f}"
-        )
+        reasons.append(ratio_reason)
         reasons.append(
             f"stock {q} = demand quantile {ratio:.2f} (median {demand.quantile(0.5):.1f}, mean {demand.mean:.1f})"
             f" / 备货 {q} = 需求的 {ratio:.2f} 分位数（中位数 {demand.quantile(0.5):.1f}）"

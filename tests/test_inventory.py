@@ -294,3 +294,15 @@ def test_quantile_rows_answer_quantiles_without_their_grids() -> None:
     law = DemandDistribution.from_quantile_rows(odd, np.array([row]), [80.0])[0]
     assert "grid" in law.__dict__ or type(law) is DemandDistribution
     assert law.quantile(float(_U[3555])) == float(np.interp(_U[3555], _U, law.grid)) > row[1]
+
+
+def test_the_newsvendors_cost_side_is_one_answer_per_price_whatever_the_number_type() -> None:
+    """The cost side (salvage, critical ratio and their reasons) is worked out once per price and cost and kept:
+    whole-number and float prices give the same plan, in floats, and a different price a different one."""
+    law = DemandDistribution.normal(40.0, 9.0)
+    whole = recommend_stock(law, price=40, unit_cost=25, sold_out_penalty=0, shelf_life_days=30, category="fruit")
+    floats = recommend_stock(law, price=40.0, unit_cost=25.0, shelf_life_days=30.0, category="fruit")
+    assert whole == floats and whole.reasons == floats.reasons
+    assert isinstance(whole.underage_cost, float) and whole.underage_cost == 15.0
+    dearer = recommend_stock(law, price=50.0, unit_cost=25.0, shelf_life_days=30.0, category="fruit")
+    assert dearer.critical_ratio > whole.critical_ratio and dearer.quantity > whole.quantity
