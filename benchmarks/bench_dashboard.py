@@ -154,8 +154,12 @@ def _planner_stored(engine: Any) -> bool:
         return bool(conn.execute(select(func.count()).select_from(PlannerModel.__table__)).scalar())
 
 
-def _body(output: str, outputs: Any, inputs: list[dict[str, Any]], state: list[Any] | None = None) -> dict[str, Any]:
-    return {"output": output, "outputs": outputs, "inputs": inputs, "state": state or [], "changedPropIds": []}
+def _body(
+    output: str, outputs: Any, inputs: list[dict[str, Any]], state: list[Any] | None = None, changed: str | None = None
+) -> dict[str, Any]:
+    """A request as the browser posts it; ``changed``: the ``id.property`` that fired it (``dash.ctx.triggered_id``)."""
+    fired = [changed] if changed else []
+    return {"output": output, "outputs": outputs, "inputs": inputs, "state": state or [], "changedPropIds": fired}
 
 
 def _prop(cid: Any, prop: str, value: Any = None) -> dict[str, Any]:
@@ -414,6 +418,20 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
                 _outputs(by_key["save_plan"]),
                 [_prop(ids.PLAN_SAVE, "n_clicks", 1)],
                 [_prop(ids.PLAN_DATA, "data", built), _prop(ids.LANG, "value", "zh")],
+            )
+        )
+        # downloading: the whole plan goes back too, is detailed and written out (CSV and calendar in turn)
+        wanted = ids.PLAN_ICS_BUTTON if len(out["download_plan"]) % 2 else ids.PLAN_CSV_BUTTON
+        out["download_plan"].append(
+            _body(
+                by_key["download_plan"],
+                _outputs(by_key["download_plan"]),
+                [
+                    _prop(ids.PLAN_CSV_BUTTON, "n_clicks", 1 if wanted == ids.PLAN_CSV_BUTTON else 0),
+                    _prop(ids.PLAN_ICS_BUTTON, "n_clicks", 1 if wanted == ids.PLAN_ICS_BUTTON else 0),
+                ],
+                [_prop(ids.PLAN_DATA, "data", built), _prop(ids.LANG, "value", "zh")],
+                changed=f"{wanted}.n_clicks",
             )
         )
         out["saved_plans"].append(

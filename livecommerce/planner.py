@@ -2049,17 +2049,21 @@ CSV_COLUMNS = (
 
 
 def to_csv(plan: Plan) -> str:
-    """Return the plan as CSV text: one row per (session, product), :data:`CSV_COLUMNS`, money in yuan."""
+    """Return the plan as CSV text: one row per (session, product), :data:`CSV_COLUMNS`, money in yuan, text
+    cells neutralised against spreadsheet formulas (:func:`livecommerce.sheets.neutralised`: a host name or a
+    product title from a platform export could start with ``=``)."""
+    from livecommerce.sheets import neutralised
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for s in plan.sessions:
         for i in s.items:
             w.writerow(
-                [
+                [  # every text cell that comes from the data (ids, names, titles, reasons) neutralised
                     s.plan_id,
-                    s.host_id,
-                    s.host_name,
+                    neutralised(s.host_id),
+                    neutralised(s.host_name),
                     s.county_id or "",
                     s.platform_id or "",
                     s.start_local.isoformat(sep=" ", timespec="minutes"),
@@ -2069,8 +2073,8 @@ def to_csv(plan: Plan) -> str:
                     f"{s.expected_gmv_fen / 100:.2f}",
                     f"{s.gmv_low_fen / 100:.2f}",
                     f"{s.gmv_high_fen / 100:.2f}",
-                    i.product_id,
-                    i.title,
+                    neutralised(i.product_id),
+                    neutralised(i.title),
                     i.role,
                     f"{i.price_fen / 100:.2f}",
                     "yes" if i.price_test else "no",
@@ -2079,8 +2083,8 @@ def to_csv(plan: Plan) -> str:
                     i.units_p90,
                     i.units_to_prepare,
                     f"{i.expected_gmv_fen / 100:.2f}",
-                    "；".join(r.zh for r in i.reasons),
-                    "; ".join(r.en for r in i.reasons),
+                    neutralised("；".join(r.zh for r in i.reasons)),
+                    neutralised("; ".join(r.en for r in i.reasons)),
                 ]
             )
     return buf.getvalue()

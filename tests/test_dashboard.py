@@ -27,6 +27,7 @@ from livecommerce.metrics import in_yuan
 from livecommerce.queries import Filters
 from livecommerce.reports import format_kpi
 from livecommerce.scope import Scope
+from livecommerce.sheets import neutralised
 
 EVERYTHING = Scope.everything()
 OCT = Filters(dt.date(2024, 10, 1), dt.date(2024, 10, 31))
@@ -284,9 +285,9 @@ def test_product_page_reads_a_stored_run_and_its_totals_without_fitting(sample_w
 
 
 def test_csv_neutralises_formulas() -> None:
-    assert product.neutralised("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert product.neutralised("@SUM") == "'@SUM" and product.neutralised(-3.5) == -3.5
-    assert product.neutralised("apple") == "apple"
+    assert neutralised("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert neutralised("@SUM") == "'@SUM" and neutralised(-3.5) == -3.5
+    assert neutralised("apple") == "apple"
 
 
 # --- data page: upload through the same ETL ---------------------------------------------------

@@ -135,3 +135,35 @@ def test_plan_page_fits_a_phone(browser, server) -> None:  # type: ignore[no-unt
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width}px wide"
     _shot(browser, "plan-phone-390")
+
+
+def test_the_plan_downloads_as_a_calendar_and_a_sheet(browser, server, source, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The envoy builds the plan and downloads it: the calendar holds one event per proposed session (stable UIDs
+    a phone's calendar updates in place), the CSV one row per session and product with the units to prepare."""
+    import csv
+    import datetime as dt
+    import io
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.get(server + URL)
+    _click(browser, ids.PLAN_BUILD)
+    assert _text_of(browser, ids.PLAN_MESSAGE) == "已生成 1 场建议"
+    _idle(browser)
+    full = planner.plan_from_warehouse(source.engine, county_id="lixian", start=dt.date(2024, 9, 7), days=1)
+
+    def landed(pattern: str):  # type: ignore[no-untyped-def]
+        return WebDriverWait(browser, 30).until(lambda d: sorted(tmp_path.glob(pattern)) or False)[0]
+
+    _click(browser, ids.PLAN_ICS_BUTTON)
+    calendar = landed("*.ics").read_bytes().decode("utf-8")  # as written: CRLF line ends (RFC 5545)
+    assert calendar.startswith("BEGIN:VCALENDAR\r\n") and "X-WR-CALNAME:直播排期" in calendar
+    uids = [line[4:] for line in calendar.split("\r\n") if line.startswith("UID:")]
+    assert uids == [f"{s.plan_id}@livecommerce" for s in full.sessions]
+    _click(browser, ids.PLAN_CSV_BUTTON)
+    rows = list(csv.DictReader(io.StringIO(landed("*.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["plan_id"], r["product_id"], int(r["units_to_prepare"])) for r in rows] == [
+        (s.plan_id, i.product_id, i.units_to_prepare) for s in full.sessions for i in s.items
+    ]
+    _shot(browser, "plan-downloaded")

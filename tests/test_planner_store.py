@@ -230,3 +230,45 @@ def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(samp
             ]
     finally:
         engine.dispose()
+
+
+def test_the_plan_page_downloads_the_detailed_plan_as_csv_and_calendar(sample_world) -> None:  # type: ignore[no-untyped-def]
+    """The plan page's downloads are the plan as ``planner.to_csv`` / ``to_ics`` write it, detailed: one CSV row per
+    session and product with its units to prepare (and a byte-order mark for Excel), one calendar event per
+    session with its stable UID; no plan, no file."""
+    import csv
+    import io
+
+    from livecommerce.config import load_settings
+    from livecommerce.dashboard.callbacks import plan as page
+    from livecommerce.dashboard.data import Source
+
+    source = Source(sample_world.engine, load_settings({"LIVECOMMERCE_DB_URL": "sqlite://"}))
+    data = page.build(source, "lixian", None, "2024-09-07", 3)
+    full = planner.plan_from_warehouse(sample_world.engine, county_id="lixian", start=dt.date(2024, 9, 7), days=3)
+    assert full.sessions and all(i["units_to_prepare"] is None for s in data["plan"]["sessions"] for i in s["items"])
+    sheet = page.plan_file(source, data, "csv", "zh")
+    assert sheet is not None and sheet["filename"] == "plan-lixian-2024-09-07-3d.csv" and sheet["type"] == "text/csv"
+    assert sheet["content"].startswith("\ufeff") and sheet["content"][1:] == planner.to_csv(full)
+    rows = list(csv.DictReader(io.StringIO(sheet["content"][1:])))
+    assert len(rows) == sum(len(s.items) for s in full.sessions)
+    assert [int(r["units_to_prepare"]) for r in rows] == [i.units_to_prepare for s in full.sessions for i in s.items]
+    cal = page.plan_file(source, data, "ics", "en")
+    assert cal is not None and cal["filename"].endswith(".ics") and cal["type"] == "text/calendar"
+    uids = [line[4:] for line in cal["content"].split("\r\n") if line.startswith("UID:")]
+    assert uids == [f"{s.plan_id}@livecommerce" for s in full.sessions]
+    assert page.plan_file(source, {}, "csv", "zh") is None and page.plan_file(source, None, "ics", "zh") is None
+
+
+def test_a_plans_csv_neutralises_text_that_a_spreadsheet_would_run() -> None:
+    """A product title or host name from a platform export that starts like a formula (``=``, ``+``, ``-``, ``@``)
+    is written with a leading apostrophe: opened in Excel or WPS it stays text."""
+    import csv
+    import io
+
+    session = replace(_session(("=HYPERLINK(1)", "apple")), host_name="@SUM(A1)")
+    plan = planner.Plan((session,), dt.date(2024, 11, 2), 1, dt.datetime(2024, 11, 1, tzinfo=dt.UTC))
+    rows = list(csv.DictReader(io.StringIO(planner.to_csv(plan))))
+    assert [r["product_id"] for r in rows] == ["'=HYPERLINK(1)", "apple"]
+    assert [r["title"] for r in rows] == ["'=HYPERLINK(1)", "apple"]
+    assert {r["host_name"] for r in rows} == {"'@SUM(A1)"} and rows[0]["expected_gmv_yuan"] == "2520.00"

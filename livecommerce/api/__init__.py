@@ -165,7 +165,7 @@ def _plain(value: Any) -> Any:
 def csv_body(rows: Sequence[dict[str, Any]]) -> str:
     """Return ``rows`` as CSV text: the union of their keys as the header (first-seen order), lists
     joined by ``; ``, and every text value neutralised against spreadsheet formula injection."""
-    from livecommerce.dashboard.callbacks.product import neutralised  # the dashboard's neutraliser, reused
+    from livecommerce.sheets import neutralised
 
     names: dict[str, None] = {}
     for r in rows:

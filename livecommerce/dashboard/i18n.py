@@ -213,6 +213,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "plan_apply": ("重新计算", "Recompute"),
     "plan_save": ("保存排期", "Save plan"),
     "plan_saved_n": ("已保存 {n} 场", "Saved {n} session(s)"),
+    "plan_download_csv": ("下载排期表（CSV）", "Download the plan (CSV)"),
+    "plan_download_ics": ("加入日历（.ics）", "Add to calendar (.ics)"),
     "plan_built_n": ("已生成 {n} 场建议", "{n} session(s) proposed"),
     "plan_none": ("没有可排的场次", "No session to propose"),
     "plan_actual": ("计划与实际", "Plan vs actual"),

@@ -94,6 +94,9 @@ PLAN_SAVE = "plan-save"
 PLAN_SAVED = "plan-saved"
 PLAN_SAVED_PICK = "plan-saved-pick"
 PLAN_ACTUAL = "plan-actual"
+PLAN_CSV_BUTTON = "plan-csv-button"
+PLAN_ICS_BUTTON = "plan-ics-button"
+PLAN_DOWNLOAD = "plan-download"
 
 
 def text(key: str) -> dict[str, str]:

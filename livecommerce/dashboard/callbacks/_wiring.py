@@ -80,6 +80,8 @@ ID_KEYS: dict[str, str] = {
 _AUDITED: dict[tuple[str, str], str] = {
     (ids.DATA_UPLOAD, "contents"): "upload",
     (ids.PRODUCT_CSV_BUTTON, "n_clicks"): "export",
+    (ids.PLAN_CSV_BUTTON, "n_clicks"): "export",
+    (ids.PLAN_ICS_BUTTON, "n_clicks"): "export",
 }
 _KINDS = ("host", "county", "product", "session", "plan")
 _MAX_ID_LENGTH = 128

@@ -1,9 +1,10 @@
 """Plan page callbacks: build a plan (``planner.plan_from_warehouse``), adjust one session from the fitted
-model without refitting (``planner.adjust_session``), save it (``planner.save_plan``) and compare a saved
-session with what sold (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` (``PLAN_DATA``) as
-``Plan.as_dict()`` of an outline (items without their demand laws, ``plan_sessions(detail=False)``): the
-session opened is detailed by ``planner.detail_sessions``, the whole plan when saved. Only adjusting and
-saving send the whole plan back to the server: the session list is drawn from what it shows of each
+model without refitting (``planner.adjust_session``), save it (``planner.save_plan``), download it (CSV or
+a calendar, ``planner.to_csv`` / ``to_ics``) and compare a saved session with what sold
+(``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` (``PLAN_DATA``) as ``Plan.as_dict()`` of an
+outline (items without their demand laws, ``plan_sessions(detail=False)``): the session opened is detailed
+by ``planner.detail_sessions``, the whole plan when saved or downloaded. Only adjusting, saving and
+downloading send the whole plan back to the server: the session list is drawn from what it shows of each
 session (``PLAN_LIST``, :func:`listing`), and the session view from the one session picked (``PLAN_PICKED``,
 :func:`picked`, taken out of the plan in the browser). The functions below are plain and unit-tested
 without a browser."""
@@ -301,6 +302,23 @@ def save(source: Source, data: dict[str, Any] | None, lang: str) -> str:
     return t("plan_saved_n", lang, n=len(saved))
 
 
+def plan_file(source: Source, data: dict[str, Any] | None, kind: str, lang: str) -> dict[str, Any] | None:
+    """Return the stored plan as a file for ``dcc.Download`` (None without a plan): ``kind`` ``csv``, one row per
+    session and product with the units to prepare (``planner.to_csv``, with a byte-order mark so that Excel and
+    WPS read the Chinese), or ``ics``, one calendar event per session with a reminder (``planner.to_ics`` in
+    ``lang``). An outline is detailed first, as when it is saved."""
+    sessions = _sessions(data)
+    if not sessions:
+        return None
+    stored = planner.Plan.from_dict((data or {})["plan"])
+    whole = planner.Plan(tuple(_detailed(source, sessions)), stored.start, stored.days, stored.created_at_utc)
+    who = (data or {}).get("host_id") or (data or {}).get("county_id") or "plan"
+    name = f"plan-{who}-{whole.start.isoformat()}-{whole.days}d"
+    if kind == "ics":
+        return {"content": planner.to_ics(whole, lang), "filename": f"{name}.ics", "type": "text/calendar"}
+    return {"content": "\ufeff" + planner.to_csv(whole), "filename": f"{name}.csv", "type": "text/csv"}
+
+
 def saved_options(source: Source, county_id: str | None) -> list[dict[str, str]]:
     """Return the county's saved sessions as picker options (latest first)."""
     if not county_id:
@@ -450,6 +468,19 @@ def register(app: dash.Dash, source: Source) -> None:
     )
     def save_plan(_n: int, data: dict[str, Any] | None, lang: str) -> str:
         return save(source, data, lang)
+
+    @callback(
+        app,
+        Output(ids.PLAN_DOWNLOAD, "data"),
+        Input(ids.PLAN_CSV_BUTTON, "n_clicks"),
+        Input(ids.PLAN_ICS_BUTTON, "n_clicks"),
+        State(ids.PLAN_DATA, "data"),
+        State(ids.LANG, "value"),
+        prevent_initial_call=True,
+    )
+    def download_plan(_csv: int | None, _ics: int | None, data: dict[str, Any] | None, lang: str) -> Any:
+        found = plan_file(source, data, "ics" if dash.ctx.triggered_id == ids.PLAN_ICS_BUTTON else "csv", lang)
+        return dash.no_update if found is None else found
 
     @callback(
         app,

@@ -25,6 +25,7 @@ from livecommerce.dashboard.callbacks._wiring import callback
 from livecommerce.dashboard.components import columns
 from livecommerce.dashboard.data import Source, frame, records
 from livecommerce.dashboard.i18n import t
+from livecommerce.sheets import neutralised
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 _STORED = {"q10": "q0.1", "q50": "q0.5", "q90": "q0.9"}
@@ -34,7 +35,6 @@ _ACCURACY = (
     ("wape", "WAPE", "ratio"),
     ("coverage", "coverage 80%", "ratio"),
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _history(source: Source, product_id: str) -> pl.DataFrame:
@@ -205,14 +205,6 @@ def view(data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
 
 def _num(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) and math.isfinite(value) else "—"
-
-
-def neutralised(value: Any) -> Any:
-    """Return ``value`` safe for a spreadsheet: text starting with ``=``, ``+``, ``-``, ``@``, tab or
-    carriage return gets a leading apostrophe (formula injection); numbers are unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
 
 
 def csv_text(data: dict[str, Any] | None) -> str:

@@ -66,6 +66,7 @@ def layout(
             dcc.Store(id=ids.PLAN_DATA),
             dcc.Store(id=ids.PLAN_LIST),
             dcc.Store(id=ids.PLAN_PICKED),
+            dcc.Download(id=ids.PLAN_DOWNLOAD),
             text("plan_title", lang, html.H1),
             html.Div(
                 [
@@ -117,6 +118,12 @@ def layout(
                             [
                                 html.Button(t("plan_apply", lang), id=ids.PLAN_APPLY, n_clicks=0, className="button"),
                                 html.Button(t("plan_save", lang), id=ids.PLAN_SAVE, n_clicks=0, className="button"),
+                                html.Button(
+                                    t("plan_download_csv", lang), id=ids.PLAN_CSV_BUTTON, n_clicks=0, className="button"
+                                ),
+                                html.Button(
+                                    t("plan_download_ics", lang), id=ids.PLAN_ICS_BUTTON, n_clicks=0, className="button"
+                                ),
                             ],
                             className="pickers",
                         ),
