@@ -530,3 +530,14 @@ def test_settle_collects_the_start_up_garbage_and_freezes_the_rest() -> None:
     finally:
         gc.unfreeze()  # this test process goes on making garbage of every kind
     assert any(o is kept for o in gc.get_objects())
+
+
+def test_warm_draws_every_trace_type_the_builders_draw() -> None:
+    """``settle`` warms plotly through ``figures.warm``: one trace of every type a builder draws, so that no
+    viewer's first figure of a kind loads its validators; a builder drawing a new trace type must be added."""
+    import inspect
+    import re
+
+    drawn = set(re.findall(r"\bgo\.(\w+)\(", inspect.getsource(figures))) - {"Figure"}
+    assert drawn == {kind.__name__ for kind in figures.TRACE_TYPES}
+    assert figures.warm() == ["scatter", "bar", "funnel", "heatmap"]

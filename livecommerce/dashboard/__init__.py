@@ -230,7 +230,8 @@ def create_app(
 
 
 def settle() -> int:
-    """Prepare a serving process for a long life: collect the start-up garbage, then freeze what is left
+    """Prepare a serving process for a long life: draw one figure of each trace type (:func:`figures.warm`: plotly
+    loads a trace type's validators on first use), collect the start-up garbage, then freeze what is left
     (:func:`gc.freeze`: the imported libraries, the app, its layouts) so that the collector's full passes no
     longer walk it. Call it once, after :func:`create_app`, in a process that only serves (the entry points
     ``livecommerce serve``, ``demo`` and ``app.py`` do); return how many objects are frozen.
@@ -238,6 +239,9 @@ def settle() -> int:
     Why: the app's process holds ~400,000 tracked objects after start-up (plotly's and Dash's modules among
     them), and every full collection walked them all: 0.3 s pauses on whichever request triggered one
     (docs/scaling.md, "Garbage collection")."""
+    from livecommerce.dashboard.figures import warm
+
+    warm()  # loaded now, and frozen with the rest, instead of on a first viewer's request
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
