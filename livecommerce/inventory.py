@@ -69,17 +69,10 @@ def _grid_runs(levels: tuple[float, ...]) -> tuple[int, int, tuple[tuple[int, in
 
 
 @functools.lru_cache(maxsize=32)
-def _grid_joins(levels: tuple[float, ...]) -> tuple[int, ...]:
-    """The grid indices where one piece of an interpolated grid starts: each run between two levels, and
-    the upper tail (the lower tail ends where the first run starts)."""
-    _, above, runs = _grid_runs(levels)
-    return (*[a for _, a, _ in runs], above)
-
-
-@functools.lru_cache(maxsize=32)
 def _grid_pieces(levels: tuple[float, ...]) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
     """``below``, ``above`` and the runs of :func:`_grid_runs` as two sorted tuples: each run's first grid
-    index and the level it starts from (for a bisection from a grid index to its piece)."""
+    index and the level it starts from (for a bisection from a grid index to its piece). Where one piece of a
+    grid starts is each run's first index and ``above`` (the lower tail ends where the first run starts)."""
     below, above, runs = _grid_runs(levels)
     return below, above, tuple(a for _, a, _ in runs), tuple(k for k, _, _ in runs)
 
@@ -128,8 +121,8 @@ def _interpolated_grids(levels: tuple[float, ...], qv: np.ndarray) -> np.ndarray
     # maximum can only change a row where one piece ends above where the next starts: checked, then done
     # only when so (the same numbers, one pass over the grids instead of two)
     np.maximum(vals[:, :below], 0.0, out=vals[:, :below])
-    joins = [a for _, a, _ in runs] + [above]
-    if any(0 < a < len(_U) and bool(np.any(vals[:, a - 1] > vals[:, a])) for a in joins):
+    _, _, starts, _ = _grid_pieces(levels)
+    if any(0 < a < len(_U) and bool(np.any(vals[:, a - 1] > vals[:, a])) for a in (*starts, above)):
         vals = np.maximum.accumulate(vals, axis=1)
     vals.flags.writeable = False  # each law's grid is a row of it (read-only, like ``_on_grid``'s copies)
     return vals
@@ -237,7 +230,8 @@ class DemandDistribution:
         key = tuple(lv.tolist())
         # a row whose grid needs the running maximum (a piece ending above where the next starts: rounding,
         # at a level just above a grid point) is built whole; the others keep their knots
-        joins = np.array([a for a in _grid_joins(key) if 0 < a < len(_U)], dtype=np.int64)
+        _, above, starts, _ = _grid_pieces(key)
+        joins = np.array([a for a in (*starts, above) if 0 < a < len(_U)], dtype=np.int64)
         whole = np.zeros(len(qv), dtype=bool)
         if len(joins):
             whole = np.any(_grid_points(key, qv, joins - 1) > _grid_points(key, qv, joins), axis=1)

@@ -58,6 +58,7 @@ from livecommerce.config import LOCAL_TZ
 from livecommerce.forecast.session import SLOTS, slot_of_hour
 from livecommerce.inventory import DemandDistribution, _normal_scores, stock_quantity
 from livecommerce.pricing import ElasticityEstimate, estimate_elasticity, recommend_price
+from livecommerce.sheets import neutralised
 
 __all__ = [
     "CSV_COLUMNS",
@@ -2052,8 +2053,6 @@ def to_csv(plan: Plan) -> str:
     """Return the plan as CSV text: one row per (session, product), :data:`CSV_COLUMNS`, money in yuan, text
     cells neutralised against spreadsheet formulas (:func:`livecommerce.sheets.neutralised`: a host name or a
     product title from a platform export could start with ``=``)."""
-    from livecommerce.sheets import neutralised
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)

@@ -11,6 +11,7 @@ without a browser."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -130,9 +131,15 @@ def picked(data: dict[str, Any] | None, plan_id: str | None) -> dict[str, Any] |
     }
 
 
-def _sessions(data: dict[str, Any] | None) -> list[planner.PlannedSession]:
+def _plan(data: dict[str, Any] | None) -> planner.Plan | None:
+    """The stored plan read back once (None when the store holds none)."""
     plan = (data or {}).get("plan")
-    return list(planner.Plan.from_dict(plan).sessions) if plan else []
+    return planner.Plan.from_dict(plan) if plan else None
+
+
+def _sessions(data: dict[str, Any] | None) -> list[planner.PlannedSession]:
+    plan = _plan(data)
+    return list(plan.sessions) if plan else []
 
 
 def message(listed: dict[str, Any] | None, lang: str) -> str:
@@ -254,9 +261,10 @@ def adjust(
     ``products`` at the prices of ``items`` (yuan), recomputed from the fitted model (no refit); an
     impossible change keeps the plan and sets ``error``."""
     data = dict(data or {})
-    sessions = _sessions(data)
+    plan = _plan(data)
+    sessions = list(plan.sessions) if plan else []
     found = next((s for s in sessions if s.plan_id == plan_id), None)
-    if found is None:
+    if plan is None or found is None:
         return data
     try:
         model = planner.demand_model(source.engine, source.scope())
@@ -283,10 +291,7 @@ def adjust(
     except (planner.PlanError, ValueError) as exc:
         data["error"] = str(exc)
         return data
-    plan = planner.Plan.from_dict(data["plan"])
-    plan = planner.Plan(
-        tuple(changed if s.plan_id == plan_id else s for s in plan.sessions), plan.start, plan.days, plan.created_at_utc
-    )
+    plan = dataclasses.replace(plan, sessions=tuple(changed if s.plan_id == plan_id else s for s in plan.sessions))
     data["plan"] = plan.as_dict()
     data.pop("error", None)
     return data
@@ -307,11 +312,12 @@ def plan_file(source: Source, data: dict[str, Any] | None, kind: str, lang: str)
     session and product with the units to prepare (``planner.to_csv``, with a byte-order mark so that Excel and
     WPS read the Chinese), or ``ics``, one calendar event per session with a reminder (``planner.to_ics`` in
     ``lang``). An outline is detailed first, as when it is saved."""
-    sessions = _sessions(data)
-    if not sessions:
+    stored = _plan(data)
+    if stored is None or not stored.sessions:
         return None
-    stored = planner.Plan.from_dict((data or {})["plan"])
-    whole = planner.Plan(tuple(_detailed(source, sessions)), stored.start, stored.days, stored.created_at_utc)
+    whole = planner.Plan(
+        tuple(_detailed(source, list(stored.sessions))), stored.start, stored.days, stored.created_at_utc
+    )
     who = (data or {}).get("host_id") or (data or {}).get("county_id") or "plan"
     name = f"plan-{who}-{whole.start.isoformat()}-{whole.days}d"
     if kind == "ics":
