@@ -203,7 +203,7 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
     from livecommerce.config import load_settings
     from livecommerce.dashboard import default_dates, ids
     from livecommerce.dashboard.callbacks import county, data, host, overview, product
-    from livecommerce.dashboard.data import Source, filters_from, records
+    from livecommerce.dashboard.data import Source, filters_from
     from livecommerce.dashboard.i18n import keys
     from livecommerce.queries import directory
     from livecommerce.warehouse import connect
@@ -399,10 +399,7 @@ def requests(app: Any, url: str, seed: int, n: int) -> dict[str, list[dict[str, 
                     [states[0], *picked_host, *states[2:]],
                 )
             )
-        built = plan.build(source, c, None, past, 14)
-        built["products"] = records(
-            directory(engine, source.scope(), county_id=c)["products"].select("product_id", "title")
-        )
+        built = plan.build(source, c, None, past, 14)  # the store as the browser holds it (with the products)
         sessions = (built.get("plan") or {}).get("sessions") or []
         picked = sessions[0]["plan_id"] if sessions else None
         if sessions and not plan.saved_options(source, c):

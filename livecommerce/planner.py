@@ -2400,10 +2400,13 @@ def plan_from_warehouse(
     max_products: int = 4,
     objective: str = "gmv",
     detail: bool = True,
+    hosts: pl.DataFrame | None = None,
 ) -> Plan:
     """Return a plan for one host or every host of a county from the warehouse's history (see
     :func:`plan_sessions`; ``detail=False``: an outline), avoiding the saved plans of the county's other
-    hosts. The scope must see the host or county (:class:`PlanError` otherwise)."""
+    hosts. The scope must see the host or county (:class:`PlanError` otherwise). ``hosts``: the hosts of
+    ``queries.directory`` with the same scope, when the caller has read them already (a county's, or any
+    that hold ``host_id``): the host or the county's hosts are looked up there instead of read again."""
     from livecommerce.scope import Scope
 
     scope = scope or Scope.everything()
@@ -2411,7 +2414,8 @@ def plan_from_warehouse(
         raise PlanError("give a host or a county, not both / 请指定一位主播或一个县（二选一）")
     from livecommerce import queries
 
-    hosts = queries.directory(engine, scope, county_id=county_id if host_id is None else None)["hosts"]
+    if hosts is None:
+        hosts = queries.directory(engine, scope, county_id=county_id if host_id is None else None)["hosts"]
     if host_id is not None:
         mine = hosts.filter(pl.col("host_id") == host_id)
         if mine.is_empty():

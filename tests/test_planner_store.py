@@ -232,6 +232,55 @@ def test_the_plan_page_keeps_an_outline_and_details_what_is_opened_or_saved(samp
         engine.dispose()
 
 
+def test_the_plan_page_reads_the_county_directory_once_for_hosts_and_products(sample_world) -> None:  # type: ignore[no-untyped-def]
+    """Building a plan on the page reads the county's directory once: the store carries the county's products
+    (the session editor's choices), and the plan made from the hosts read there is the plan ``plan_from_warehouse``
+    makes reading them itself, for the county and for one of its hosts; a host outside the county is refused."""
+    import polars as pl
+
+    from livecommerce import queries
+    from livecommerce.config import load_settings
+    from livecommerce.dashboard.callbacks import plan as page
+    from livecommerce.dashboard.data import Source
+    from livecommerce.scope import Scope
+
+    engine = sample_world.engine
+    source = Source(engine, load_settings({"LIVECOMMERCE_DB_URL": "sqlite://"}))
+    found = queries.directory(engine, Scope.everything(), county_id="lixian")
+    planner.demand_model(engine, source.scope())  # fitted (and kept) before: its fit reads the whole directory
+    reads = []
+    real = queries.directory
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(kwargs.get("county_id"))
+        return real(*args, **kwargs)
+
+    queries.directory = counted
+    try:
+        data = page.build(source, "lixian", None, "2024-09-07", 3)
+        host = found["hosts"].filter(pl.col("platform_id").is_not_null())["host_id"][0]
+        mine = page.build(source, "lixian", host, "2024-09-07", 3)
+    finally:
+        queries.directory = real
+    assert reads == ["lixian", "lixian"]  # one read a plan, by county
+    wanted = found["products"].select("product_id", "title").to_dicts()
+    assert data["products"] == wanted and mine["products"] == wanted and len(wanted) > 1
+    day = dt.date(2024, 9, 7)
+    county = planner.plan_from_warehouse(engine, county_id="lixian", start=day, days=3, detail=False)
+    alone = planner.plan_from_warehouse(engine, host_id=host, start=day, days=3, detail=False)
+    assert [s["plan_id"] for s in data["plan"]["sessions"]] == [s.plan_id for s in county.sessions]
+    assert [s["plan_id"] for s in mine["plan"]["sessions"]] == [s.plan_id for s in alone.sessions]
+    assert {s["host_id"] for s in mine["plan"]["sessions"]} == {host} and alone.sessions
+    assert data["plan"]["sessions"] == [s.as_dict() for s in planner.Plan.from_dict(data["plan"]).sessions] and data[
+        "plan"
+    ]["sessions"] == [s.as_dict() for s in county.sessions]
+    other = queries.directory(engine, Scope.everything())["hosts"].filter(
+        (pl.col("county_id") != "lixian") & pl.col("platform_id").is_not_null()
+    )["host_id"][0]
+    refused = page.build(source, "lixian", other, "2024-09-07", 3)
+    assert "plan" not in refused and other in refused["error"] and refused["products"] == wanted
+
+
 def test_the_plan_page_downloads_the_detailed_plan_as_csv_and_calendar(sample_world) -> None:  # type: ignore[no-untyped-def]
     """The plan page's downloads are the plan as ``planner.to_csv`` / ``to_ics`` write it, detailed: one CSV row per
     session and product with its units to prepare (and a byte-order mark for Excel), one calendar event per

@@ -61,11 +61,19 @@ def _money(fen: float | None, lang: str) -> str:
 
 def build(source: Source, county_id: str | None, host_id: str | None, start: str | None, days: Any) -> dict[str, Any]:
     """Return the store of a new plan for the county (or one of its hosts): ``county_id``, ``host_id``,
-    ``plan`` (``Plan.as_dict()`` of an outline: the session opened is detailed by :func:`session_view`,
-    the whole plan when saved) or ``error`` (why there is none, both languages)."""
+    ``products`` (the county's, ``product_id`` and ``title``: the session editor's choices), and ``plan``
+    (``Plan.as_dict()`` of an outline: the session opened is detailed by :func:`session_view`, the whole plan
+    when saved) or ``error`` (why there is none, both languages). The county's directory is read once, for
+    its hosts and its products."""
     if not county_id:
         return {}
     first = dt.date.fromisoformat(str(start)[:10]) if start else dt.date.today() + dt.timedelta(days=1)
+    found = queries.directory(source.engine, source.scope(), county_id=county_id)
+    out: dict[str, Any] = {
+        "county_id": county_id,
+        "host_id": host_id,
+        "products": records(found["products"].select("product_id", "title")),
+    }
     try:
         proposal = planner.plan_from_warehouse(
             source.engine,
@@ -75,10 +83,11 @@ def build(source: Source, county_id: str | None, host_id: str | None, start: str
             start=first,
             days=int(days or 14),
             detail=False,
+            hosts=found["hosts"],
         )
     except planner.PlanError as exc:
-        return {"county_id": county_id, "host_id": host_id, "error": str(exc)}
-    return {"county_id": county_id, "host_id": host_id, "plan": proposal.as_dict()}
+        return out | {"error": str(exc)}
+    return out | {"plan": proposal.as_dict()}
 
 
 #: what the session list shows of a stored session (:func:`listing`)
@@ -414,9 +423,6 @@ def register(app: dash.Dash, source: Source) -> None:
             out = adjust(source, data, plan_id, start_text, products, items)
         else:
             out = build(source, county_id, host_id, start, days)
-            if county_id:
-                found = queries.directory(source.engine, source.scope(), county_id=county_id)["products"]
-                out["products"] = records(found.select("product_id", "title"))
         return out, listing(out)
 
     @callback(
