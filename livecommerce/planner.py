@@ -857,11 +857,20 @@ class PlannedSession:
         """The end as naive Asia/Shanghai time."""
         return _local(self.end_utc)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the session as a JSON-ready dict (times ISO-8601, reasons as ``{en, zh}``)."""
+    def as_dict(self, numbered: dict[Reason, int] | None = None) -> dict[str, Any]:
+        """Return the session as a JSON-ready dict (times ISO-8601, reasons as ``{en, zh}``). ``numbered``: a
+        plan's table of reasons (reason -> its number, :meth:`Plan.as_dict` with ``shared_reasons``): the
+        reasons are written as their numbers, those not in the table yet added to it."""
         out = _fields(self)  # field by field: dataclasses.asdict deep-copies every value (slow for a county plan)
-        out["items"] = [{**_fields(i), "reasons": [_fields(r) for r in i.reasons]} for i in self.items]
-        out["reasons"] = [_fields(r) for r in self.reasons]
+        if numbered is None:
+            out["items"] = [{**_fields(i), "reasons": [_fields(r) for r in i.reasons]} for i in self.items]
+            out["reasons"] = [_fields(r) for r in self.reasons]
+        else:
+            number = numbered.setdefault
+            out["items"] = [
+                {**_fields(i), "reasons": [number(r, len(numbered)) for r in i.reasons]} for i in self.items
+            ]
+            out["reasons"] = [number(r, len(numbered)) for r in self.reasons]
         out["start_utc"] = self.start_utc.isoformat()
         out["end_utc"] = self.end_utc.isoformat()
         out["start_local"] = self.start_local.isoformat(timespec="minutes")
@@ -869,12 +878,23 @@ class PlannedSession:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], reasons: dict[tuple[str, str], Reason] | None = None) -> PlannedSession:
+    def from_dict(
+        cls,
+        d: Mapping[str, Any],
+        reasons: dict[tuple[str, str], Reason] | None = None,
+        table: Sequence[Reason] | None = None,
+    ) -> PlannedSession:
         """Rebuild a session from :meth:`as_dict` output. ``reasons``: the reasons already rebuilt, by their
-        texts (a plan's sessions share them: a product's price reasons are on every session that sells it)."""
+        texts (a plan's sessions share them: a product's price reasons are on every session that sells it).
+        ``table``: the plan's table of reasons, for a session whose reasons are written as their numbers in it
+        (a number outside the table is refused: ``ValueError``)."""
         memo = {} if reasons is None else reasons
 
-        def reason(r: Mapping[str, str]) -> Reason:
+        def reason(r: Any) -> Reason:
+            if table is not None:
+                if type(r) is not int or not 0 <= r < len(table):
+                    raise ValueError(f"reason {r!r} is not a number in the plan's {len(table)} reasons")
+                return table[r]
             key = (r["en"], r["zh"])
             found = memo.get(key)
             if found is None:
@@ -913,21 +933,30 @@ class Plan:
     days: int
     created_at_utc: dt.datetime
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the plan as a JSON-ready dict."""
-        return {
+    def as_dict(self, *, shared_reasons: bool = False) -> dict[str, Any]:
+        """Return the plan as a JSON-ready dict. ``shared_reasons``: each distinct reason written once, in a table
+        (``reasons``: a list of ``{en, zh}``), and the sessions' and items' reasons as their numbers in it: a
+        product's price reasons are on every session that sells it, so a county's plan is about half the size
+        (the dashboard's store, sent to the browser and back)."""
+        numbered: dict[Reason, int] | None = {} if shared_reasons else None
+        out = {
             "start": self.start.isoformat(),
             "days": self.days,
             "created_at_utc": self.created_at_utc.isoformat(),
-            "sessions": [s.as_dict() for s in self.sessions],
+            "sessions": [s.as_dict(numbered) for s in self.sessions],
         }
+        if numbered is not None:
+            out["reasons"] = [_fields(r) for r in numbered]  # in the order of their numbers
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Plan:
-        """Rebuild a plan from :meth:`as_dict` output."""
+        """Rebuild a plan from :meth:`as_dict` output (with or without its table of reasons)."""
         reasons: dict[tuple[str, str], Reason] = {}  # shared by the sessions
+        shared = d.get("reasons")
+        table = None if shared is None else [Reason(r["en"], r["zh"]) for r in shared]
         return cls(
-            tuple(PlannedSession.from_dict(s, reasons) for s in d["sessions"]),
+            tuple(PlannedSession.from_dict(s, reasons, table) for s in d["sessions"]),
             dt.date.fromisoformat(str(d["start"])),
             int(d["days"]),
             dt.datetime.fromisoformat(str(d["created_at_utc"])),

@@ -468,6 +468,37 @@ def test_a_plan_as_stored_and_as_listed(model) -> None:  # type: ignore[no-untyp
     assert page.picked(data, "no-such-session") is None and page.picked({}, last.plan_id) is None
 
 
+def test_a_stored_plan_writes_each_reason_once_and_reads_back_the_same(model) -> None:  # type: ignore[no-untyped-def]
+    """The plan page's store (``as_dict(shared_reasons=True)``) holds each distinct reason once, in a table, and the
+    sessions' and items' reasons as their numbers: it reads back to the same plan as the plain dict, is smaller,
+    and the session picked for the editor carries the reasons' texts as with the plain dict; a number outside the
+    table is refused."""
+    from livecommerce.dashboard.callbacks import plan as page
+
+    plan = planner.plan_sessions(model, ["A1", "A2", "A3"], NEXT, 14, sessions_per_week=3, detail=False)
+    plain = json.loads(json.dumps(plan.as_dict()))
+    shared = json.loads(json.dumps(plan.as_dict(shared_reasons=True)))
+    every = [r for s in plan.sessions for r in (*s.reasons, *(x for i in s.items for x in i.reasons))]
+    table = [planner.Reason(r["en"], r["zh"]) for r in shared["reasons"]]
+    assert len(table) == len(set(table)) == len(set(every)) < len(every)  # each once; shared by sessions
+    assert planner.Plan.from_dict(shared) == planner.Plan.from_dict(plain) == plan
+    numbers = [k for s in shared["sessions"] for k in (*s["reasons"], *(x for i in s["items"] for x in i["reasons"]))]
+    assert [table[k] for k in numbers] == every and all(type(k) is int for k in numbers)
+    assert len(json.dumps(shared, ensure_ascii=False)) < 0.8 * len(json.dumps(plain, ensure_ascii=False))
+    products = [{"product_id": "a-apple", "title": "苹果"}]
+    for s in plan.sessions:
+        a = page.picked({"county_id": "县A", "plan": shared, "products": products}, s.plan_id)
+        b = page.picked({"county_id": "县A", "plan": plain, "products": products}, s.plan_id)
+        assert a == b and a is not None and planner.PlannedSession.from_dict(a["picked"]) == s
+    forged = json.loads(json.dumps(shared))
+    forged["sessions"][0]["reasons"][0] = len(table)
+    with pytest.raises(ValueError, match="not a number in the plan"):
+        planner.Plan.from_dict(forged)
+    forged["sessions"][0]["reasons"][0] = "0"
+    with pytest.raises(ValueError, match="not a number in the plan"):
+        planner.Plan.from_dict(forged)
+
+
 def _one_law(mean: float, var: float):  # type: ignore[no-untyped-def]
     """An item's demand law built alone from scipy's quantiles: Poisson when the variance is not above the mean,
     negative binomial otherwise, all zero for a mean at or below zero."""

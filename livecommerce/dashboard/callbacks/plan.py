@@ -2,7 +2,9 @@
 model without refitting (``planner.adjust_session``), save it (``planner.save_plan``), download it (CSV or
 a calendar, ``planner.to_csv`` / ``to_ics``) and compare a saved session with what sold
 (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` (``PLAN_DATA``) as ``Plan.as_dict()`` of an
-outline (items without their demand laws, ``plan_sessions(detail=False)``): the session opened is detailed
+outline (items without their demand laws, ``plan_sessions(detail=False)``), each distinct reason written once
+(``shared_reasons``: the sessions carry their numbers; a county's plan about half the bytes to send to a phone
+and back): the session opened is detailed
 by ``planner.detail_sessions``, the whole plan when saved or downloaded. Only adjusting, saving and
 downloading send the whole plan back to the server: the session list is drawn from what it shows of each
 session (``PLAN_LIST``, :func:`listing`), and the session view from the one session picked (``PLAN_PICKED``,
@@ -87,7 +89,7 @@ def build(source: Source, county_id: str | None, host_id: str | None, start: str
         )
     except planner.PlanError as exc:
         return out | {"error": str(exc)}
-    return out | {"plan": proposal.as_dict()}
+    return out | {"plan": proposal.as_dict(shared_reasons=True)}
 
 
 #: what the session list shows of a stored session (:func:`listing`)
@@ -109,6 +111,14 @@ function (planId, data) {
     var plan = data && data.plan;
     var found = plan ? plan.sessions.find(function (s) { return s.plan_id === planId; }) : undefined;
     if (!found) { return null; }
+    var table = plan.reasons;
+    if (table) {
+        var texts = function (numbers) { return numbers.map(function (k) { return table[k]; }); };
+        found = Object.assign({}, found, {
+            reasons: texts(found.reasons),
+            items: found.items.map(function (i) { return Object.assign({}, i, {reasons: texts(i.reasons)}); })
+        });
+    }
     return {county_id: data.county_id || null, host_id: found.host_id, products: data.products || [], picked: found};
 }
 """
@@ -127,11 +137,19 @@ def listing(data: dict[str, Any] | None) -> dict[str, Any]:
 def picked(data: dict[str, Any] | None, plan_id: str | None) -> dict[str, Any] | None:
     """Return what the session view needs of the stored plan ``data`` for session ``plan_id`` (None when the
     plan has no such session): the plan's ``county_id``, the session's ``host_id``, the county's ``products``
-    and the stored session (``picked``). The browser works it out (:data:`PICK_JS`); this is the same."""
+    and the stored session (``picked``) with its reasons' texts (``{en, zh}``) in place of their numbers in the
+    plan's table. The browser works it out (:data:`PICK_JS`); this is the same."""
     data = data or {}
-    found = next((s for s in (data.get("plan") or {}).get("sessions") or [] if s.get("plan_id") == plan_id), None)
+    plan = data.get("plan") or {}
+    found = next((s for s in plan.get("sessions") or [] if s.get("plan_id") == plan_id), None)
     if found is None:
         return None
+    table = plan.get("reasons")
+    if table is not None:
+        found = found | {
+            "reasons": [table[k] for k in found["reasons"]],
+            "items": [i | {"reasons": [table[k] for k in i["reasons"]]} for i in found["items"]],
+        }
     return {
         "county_id": data.get("county_id"),
         "host_id": found["host_id"],
@@ -301,7 +319,7 @@ def adjust(
         data["error"] = str(exc)
         return data
     plan = dataclasses.replace(plan, sessions=tuple(changed if s.plan_id == plan_id else s for s in plan.sessions))
-    data["plan"] = plan.as_dict()
+    data["plan"] = plan.as_dict(shared_reasons=True)
     data.pop("error", None)
     return data
 
