@@ -2128,6 +2128,8 @@ def _ics_text(value: str) -> str:
 def _fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character; CRLF-terminated."""
     raw = line.encode("utf-8")
+    if len(raw) <= 75:  # most lines of a plan's calendar: nothing to fold
+        return line + "\r\n"
     parts: list[bytes] = []
     limit = 75
     while len(raw) > limit:

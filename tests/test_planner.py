@@ -338,6 +338,10 @@ def test_fold_counts_octets_not_characters() -> None:
     parts = folded.encode("utf-8").split(b"\r\n")[:-1]
     assert [len(p) <= 75 for p in parts] == [True] * len(parts) and len(parts) == 2
     assert folded.replace("\r\n ", "").rstrip("\r\n") == line
+    # at the limit: 75 octets stay one line, the 76th folds (ASCII and three-octet characters alike)
+    for short, long in (("S" * 75, "S" * 76), ("苹" * 25, "苹" * 25 + "S")):
+        assert planner._fold(short) == short + "\r\n"
+        assert planner._fold(long) == long[:-1] + "\r\n " + long[-1] + "\r\n"
 
 
 def test_bad_input_is_refused_with_reasons(model) -> None:  # type: ignore[no-untyped-def]
