@@ -4,12 +4,11 @@ a calendar, ``planner.to_csv`` / ``to_ics``) and compare a saved session with wh
 (``planner.plan_vs_actual``). The plan lives in a ``dcc.Store`` (``PLAN_DATA``) as ``Plan.as_dict()`` of an
 outline (items without their demand laws, ``plan_sessions(detail=False)``), each distinct reason written once
 (``shared_reasons``: the sessions carry their numbers; a county's plan about half the bytes to send to a phone
-and back): the session opened is detailed
-by ``planner.detail_sessions``, the whole plan when saved or downloaded. Only adjusting, saving and
-downloading send the whole plan back to the server: the session list is drawn from what it shows of each
-session (``PLAN_LIST``, :func:`listing`), and the session view from the one session picked (``PLAN_PICKED``,
-:func:`picked`, taken out of the plan in the browser). The functions below are plain and unit-tested
-without a browser."""
+and back): the session opened is detailed by ``planner.detail_sessions``, the whole plan when saved or
+downloaded. Only adjusting, saving and downloading send the whole plan back to the server: the session list
+is drawn from what it shows of each session (``PLAN_LIST``, :func:`listing`), and the session view from the
+one session picked (``PLAN_PICKED``, :func:`picked`, taken out of the plan in the browser). The functions
+below are plain and unit-tested without a browser."""
 
 from __future__ import annotations
 
@@ -342,9 +341,7 @@ def plan_file(source: Source, data: dict[str, Any] | None, kind: str, lang: str)
     stored = _plan(data)
     if stored is None or not stored.sessions:
         return None
-    whole = planner.Plan(
-        tuple(_detailed(source, list(stored.sessions))), stored.start, stored.days, stored.created_at_utc
-    )
+    whole = dataclasses.replace(stored, sessions=tuple(_detailed(source, list(stored.sessions))))
     who = (data or {}).get("host_id") or (data or {}).get("county_id") or "plan"
     name = f"plan-{who}-{whole.start.isoformat()}-{whole.days}d"
     if kind == "ics":
