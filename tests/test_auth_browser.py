@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from test_dashboard_browser import _until
 
 from livecommerce import auth, queries
 from livecommerce.config import load_settings
@@ -57,10 +58,8 @@ def served(sample_world, tmp_path_factory) -> Iterator[dict[str, Any]]:  # type:
 
 
 def _wait(driver, find, what: str):  # type: ignore[no-untyped-def]
-    from selenium.webdriver.support.ui import WebDriverWait
-
     try:
-        return WebDriverWait(driver, TIMEOUT).until(find)
+        return _until(driver, find)
     except Exception as exc:  # pragma: no cover - the message says what was on screen
         raise AssertionError(f"never saw {what}; the page shows {driver.page_source[:800]!r}") from exc
 

@@ -58,10 +58,20 @@ def _shot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
+def _until(driver, condition, timeout: float = TIMEOUT):  # type: ignore[no-untyped-def]
+    """Wait until ``condition(driver)`` is truthy and return its value. An element React replaced between
+    finding it and reading it (``StaleElementReferenceException``) or one not there yet counts as "not yet",
+    not as a failure: Dash re-renders a component when its callback answers."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
+
+
 def _text_of(driver, element_id: str, expected: str | None = None) -> str:  # type: ignore[no-untyped-def]
     """Wait until element ``element_id`` shows text (``expected`` when given) and return it."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d):  # type: ignore[no-untyped-def]
         found = d.find_elements(By.ID, element_id)
@@ -71,23 +81,21 @@ def _text_of(driver, element_id: str, expected: str | None = None) -> str:  # ty
         return text if text and (expected is None or text == expected) else False
 
     try:
-        return WebDriverWait(driver, TIMEOUT).until(ready)
+        return _until(driver, ready)  # type: ignore[no-any-return]
     except Exception as exc:  # pragma: no cover - the message says what was on screen
-        found = driver.find_elements(By.ID, element_id)
-        seen = found[0].text if found else "(absent)"
+        seen = _until(driver, lambda d: [e.text for e in d.find_elements(By.ID, element_id)] or ["(absent)"])[0]
         raise AssertionError(f"#{element_id} never showed {expected!r}; it shows {seen!r}") from exc
 
 
 def _pick(driver, dropdown_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
     """Open the dropdown ``dropdown_id`` and click its option ``value``, as a person would."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_element(By.ID, dropdown_id)).click()
-    option = WebDriverWait(driver, TIMEOUT).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, f"input.dash-options-list-option-checkbox[value='{value}']")
-    )
-    option.find_element(By.XPATH, "./ancestor::label[1]").click()
+    option = f"input.dash-options-list-option-checkbox[value='{value}']"
+    label = "./ancestor::label[1]"
+    # clicked inside the wait: an element re-rendered between finding and clicking is found again
+    _until(driver, lambda d: d.find_element(By.ID, dropdown_id).click() or True)
+    _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, option).find_element(By.XPATH, label).click() or True)
 
 
 def _host_report(source: Source, host_id: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ time, price) and see the expected numbers move, save it, and see plan vs actual;
 from __future__ import annotations
 
 import pytest
-from test_dashboard_browser import _pick, _shot, _text_of, browser, server, source  # noqa: F401  (fixtures)
+from test_dashboard_browser import _pick, _shot, _text_of, _until, browser, server, source  # noqa: F401  (fixtures)
 
 from livecommerce import planner
 from livecommerce.dashboard import ids
@@ -29,29 +29,24 @@ return [].concat.apply([], Object.values(s)).length;
 def _idle(driver) -> None:  # type: ignore[no-untyped-def]
     """Wait until the page has no callback pending (a table re-rendered after the user typed into it would
     drop what was typed)."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(_PENDING) == 0)
+    _until(driver, lambda d: d.execute_script(_PENDING) == 0)
 
 
 def _expected(driver, before: str | None = None) -> str:  # type: ignore[no-untyped-def]
     """Wait for the expected-numbers line (a new one when ``before`` is given) and for the callbacks it set
     off to finish; return the line."""
-    from selenium.webdriver.support.ui import WebDriverWait
 
     def changed(d):  # type: ignore[no-untyped-def]
         text = d.find_element("id", ids.PLAN_EXPECTED).text.strip()
         return text if text and text != before else False
 
-    text = WebDriverWait(driver, 30).until(changed)
+    text = _until(driver, changed)
     _idle(driver)
     return text
 
 
 def _click(driver, element_id: str) -> None:  # type: ignore[no-untyped-def]
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements("id", element_id))[0].click()
+    _until(driver, lambda d: d.find_element("id", element_id).click() or True)  # a re-rendered one is found again
 
 
 def _type_into(driver, element, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -117,9 +112,7 @@ def test_create_adjust_save_and_compare_with_actual(browser, server, source) -> 
     assert actual["session_id"][0] == "TA240000002"
     sold = str(actual.filter(actual["units_to_prepare"].is_not_null())["actual_units"][0])
     cell = f"#{ids.PLAN_ACTUAL} td[data-dash-column='actual_units']"
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(browser, 30).until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, cell)][:1] == [sold])
+    _until(browser, lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, cell)][:1] == [sold])
     _shot(browser, "plan-vs-actual")
     logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not logs, logs
@@ -144,8 +137,6 @@ def test_the_plan_downloads_as_a_calendar_and_a_sheet(browser, server, source, t
     import datetime as dt
     import io
 
-    from selenium.webdriver.support.ui import WebDriverWait
-
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     browser.get(server + URL)
     _click(browser, ids.PLAN_BUILD)
@@ -154,7 +145,7 @@ def test_the_plan_downloads_as_a_calendar_and_a_sheet(browser, server, source, t
     full = planner.plan_from_warehouse(source.engine, county_id="lixian", start=dt.date(2024, 9, 7), days=1)
 
     def landed(pattern: str):  # type: ignore[no-untyped-def]
-        return WebDriverWait(browser, 30).until(lambda d: sorted(tmp_path.glob(pattern)) or False)[0]
+        return _until(browser, lambda d: sorted(tmp_path.glob(pattern)) or False)[0]
 
     _click(browser, ids.PLAN_ICS_BUTTON)
     calendar = landed("*.ics").read_bytes().decode("utf-8")  # as written: CRLF line ends (RFC 5545)
