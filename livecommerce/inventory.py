@@ -77,6 +77,18 @@ def _grid_pieces(levels: tuple[float, ...]) -> tuple[int, int, tuple[int, ...], 
     return below, above, tuple(a for _, a, _ in runs), tuple(k for k, _, _ in runs)
 
 
+#: :func:`_grid_pieces` of a level set and the normal scores of its two outermost levels on each side
+_KnotShape = tuple[int, int, tuple[int, ...], tuple[int, ...], float, float, float, float]
+
+
+@functools.lru_cache(maxsize=32)
+def _knot_shape(levels: tuple[float, ...]) -> _KnotShape:
+    """What :meth:`_KnotLaw._point` needs of ``levels`` (at least two), as plain numbers: worked out once per
+    level set and shared by its laws, instead of two cache lookups (hashing the levels) per grid point."""
+    z = _normal_scores(levels).tolist()
+    return (*_grid_pieces(levels), z[0], z[1], z[-2], z[-1])
+
+
 def _grid_points(levels: tuple[float, ...], qv: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The values of the interpolated grids of knot rows ``qv`` (non-negative, non-decreasing) at grid indices
     ``at``, one column each, before any running maximum: the arithmetic of :func:`_interpolated_grids`."""
@@ -236,6 +248,7 @@ class DemandDistribution:
         if len(joins):
             whole = np.any(_grid_points(key, qv, joins - 1) > _grid_points(key, qv, joins), axis=1)
         grids = _interpolated_grids(key, qv[whole]) if whole.any() else None
+        shape = _knot_shape(key)
         out: list[DemandDistribution] = []
         at = 0
         for row, m, built in zip(qv.tolist(), means, whole.tolist(), strict=True):
@@ -244,7 +257,7 @@ class DemandDistribution:
                 out.append(cls(float(m), "interpolate", grids[at]))
                 at += 1
             else:
-                out.append(_KnotLaw(float(m), key, tuple(row)))
+                out.append(_KnotLaw(float(m), key, tuple(row), shape))
         return out
 
     @classmethod
@@ -338,12 +351,15 @@ class DemandDistribution:
 class _KnotLaw(DemandDistribution):
     """A law of :meth:`DemandDistribution.from_quantile_rows` kept as its knots (non-negative, non-decreasing
     values at ``levels``): its grid is built on first use, and a quantile is worked out from the two grid
-    points around its level with the grid's arithmetic and ``numpy.interp``'s, the same number to the bit."""
+    points around its level with the grid's arithmetic and ``numpy.interp``'s, the same number to the bit.
+    ``shape`` is :func:`_knot_shape` of the levels, shared by every law of one plan."""
 
-    def __init__(self, mean: float, levels: tuple[float, ...], knots: tuple[float, ...]) -> None:
+    def __init__(self, mean: float, levels: tuple[float, ...], knots: tuple[float, ...], shape: _KnotShape) -> None:
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "kind", "interpolate")
         object.__setattr__(self, "_knots", (levels, knots))
+        object.__setattr__(self, "_shape", shape)
+        self.__dict__["_asked"] = {}  # the cached property's slot, filled: a plain dict lookup from the start
 
     @functools.cached_property
     def grid(self) -> np.ndarray:  # type: ignore[override]
@@ -353,15 +369,13 @@ class _KnotLaw(DemandDistribution):
     def _point(self, i: int) -> float:
         """The grid's value at index ``i`` (:func:`_grid_points` in plain floats)."""
         levels, qv = self._knots
-        below, above, starts, ks = _grid_pieces(levels)
+        below, above, starts, ks, z0, z1, z_2, z_1 = self._shape
         if i < below:
-            z = _normal_scores(levels)
-            lo_slope = (qv[1] - qv[0]) / float(z[1] - z[0])
-            return max(qv[0] + lo_slope * (_ZU_LIST[i] - float(z[0])), 0.0)
+            lo_slope = (qv[1] - qv[0]) / (z1 - z0)
+            return max(qv[0] + lo_slope * (_ZU_LIST[i] - z0), 0.0)
         if i >= above:
-            z = _normal_scores(levels)
-            hi_slope = (qv[-1] - qv[-2]) / float(z[-1] - z[-2])
-            return qv[-1] + hi_slope * (_ZU_LIST[i] - float(z[-1]))
+            hi_slope = (qv[-1] - qv[-2]) / (z_1 - z_2)
+            return qv[-1] + hi_slope * (_ZU_LIST[i] - z_1)
         k = ks[bisect.bisect_right(starts, i) - 1]
         slope = (qv[k + 1] - qv[k]) / (levels[k + 1] - levels[k])
         return slope * (_U_LEVELS[i] - levels[k]) + qv[k]
