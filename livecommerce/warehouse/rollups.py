@@ -41,6 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from livecommerce.config import LOCAL_TZ
 from livecommerce.pipeline import read_ahead
+from livecommerce.scratch import new_scratch, scratch_dir
 from livecommerce.warehouse.tables import (
     LiveSession,
     OrderLine,
@@ -296,7 +297,7 @@ class WrittenLines:
         self._pending: list[Future[None]] = []
 
     def __enter__(self) -> WrittenLines:
-        self._folder = tempfile.TemporaryDirectory(prefix="livecommerce-written-")
+        self._folder = new_scratch("written")
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="written-lines")
         return self
 
@@ -759,7 +760,7 @@ def refresh(
         # nothing paid in these days before the load, and the load only inserted lines: the lines in
         # the window are exactly those it wrote
         inserted_only = written is not None and written.usable(platform) and _RP.name not in stored
-        with tempfile.TemporaryDirectory(prefix="livecommerce-rollup-") as parked:
+        with scratch_dir("rollup") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked), written if inserted_only else None)
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):
