@@ -4,10 +4,11 @@ A load parks order lines and rollup spans in Arrow files under the system's temp
 upload writes the files it was sent there. ``tempfile.TemporaryDirectory`` removes them when the work
 ends, even on an error, but not when the process is killed (``kill -9``, a closed terminal window's
 hang-up, a power cut on a county office laptop): the folder stays, and a large load's parked lines are
-gigabytes. Each folder of :func:`scratch_dir` carries its process id in its name
-(``livecommerce-<kind>-<pid>-<random>``), and making one first removes the folders of processes that no
-longer run and that nothing has written to for an hour (:func:`sweep`; the hour keeps a folder whose
-process id this process cannot see, another container's sharing the folder, safe while it works).
+gigabytes. Each folder of :func:`new_scratch` (a ``TemporaryDirectory``: ``with new_scratch(kind) as
+path``) carries its process id in its name (``livecommerce-<kind>-<pid>-<random>``), and making one first
+removes the folders of processes that no longer run and that nothing has written to for an hour
+(:func:`sweep`; the hour keeps a folder whose process id this process cannot see, another container's
+sharing the folder, safe while it works).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["new_scratch", "scratch_dir", "sweep"]
+__all__ = ["new_scratch", "sweep"]
 
 #: a scratch folder's name: ``livecommerce-<kind>-<pid>-<random suffix of tempfile>``
 _NAME = re.compile(r"^livecommerce-[a-z]+-(\d+)-[^/]+$")
@@ -37,8 +37,8 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True
+    except OSError:  # PermissionError: it runs as another user
+        pass
     return True
 
 
@@ -67,16 +67,11 @@ def sweep(base: str | os.PathLike[str] | None = None, idle_seconds: float = IDLE
 
 def new_scratch(kind: str, base: str | os.PathLike[str] | None = None) -> tempfile.TemporaryDirectory[str]:
     """Return a new ``tempfile.TemporaryDirectory`` named ``livecommerce-<kind>-<pid>-…`` under ``base`` (the
-    system's temporary folder by default), after removing what killed processes left there (:func:`sweep`).
-    ``kind``: lower-case letters (``upload``, ``rollup``, …)."""
+    system's temporary folder by default), after removing what killed processes left there (:func:`sweep`); as a
+    context manager it yields the path and removes the folder when the block ends, even on an error. ``kind``:
+    lower-case letters (``upload``, ``rollup``, …)."""
     if not re.fullmatch(r"[a-z]+", kind):
         raise ValueError(f"a scratch folder's kind is lower-case letters, not {kind!r}")
     sweep(base)
     return tempfile.TemporaryDirectory(prefix=f"livecommerce-{kind}-{os.getpid()}-", dir=base)
 
-
-@contextlib.contextmanager
-def scratch_dir(kind: str, base: str | os.PathLike[str] | None = None) -> Iterator[str]:
-    """Yield the path of a :func:`new_scratch` folder, removed when the block ends (even on an error)."""
-    with new_scratch(kind, base) as folder:
-        yield folder

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from livecommerce.scratch import IDLE_SECONDS, new_scratch, scratch_dir, sweep
+from livecommerce.scratch import IDLE_SECONDS, new_scratch, sweep
 
 _KILLED_CHILD = """
 import sys, time
-from livecommerce.scratch import scratch_dir
-with scratch_dir("rollup", sys.argv[1]) as folder:
+from livecommerce.scratch import new_scratch
+with new_scratch("rollup", sys.argv[1]) as folder:
     open(folder + "/parked.arrow", "wb").write(b"x" * 4096)
     print(folder, flush=True)
     time.sleep(600)  # killed here: the with block never ends
@@ -39,13 +39,13 @@ def test_a_killed_process_folder_is_removed_by_the_next_one_once_idle(tmp_path: 
     assert (left / "parked.arrow").exists()  # what kill -9 leaves behind
     assert left.name.startswith(f"livecommerce-rollup-{child.pid}-")
 
-    with scratch_dir("upload", tmp_path) as mine:  # recent: kept (its process id may be another container's)
+    with new_scratch("upload", tmp_path) as mine:  # recent: kept (its process id may be another container's)
         assert Path(mine).name.startswith(f"livecommerce-upload-{os.getpid()}-")
         assert left.exists()
     assert not Path(mine).exists()  # removed when the block ends
 
     _aged(left, IDLE_SECONDS + 60)
-    with scratch_dir("upload", tmp_path) as mine:
+    with new_scratch("upload", tmp_path) as mine:
         assert not left.exists()  # dead and idle: removed
         assert Path(mine).is_dir()
 

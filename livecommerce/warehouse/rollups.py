@@ -41,7 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from livecommerce.config import LOCAL_TZ
 from livecommerce.pipeline import read_ahead
-from livecommerce.scratch import new_scratch, scratch_dir
+from livecommerce.scratch import new_scratch
 from livecommerce.warehouse.tables import (
     LiveSession,
     OrderLine,
@@ -760,7 +760,7 @@ def refresh(
         # nothing paid in these days before the load, and the load only inserted lines: the lines in
         # the window are exactly those it wrote
         inserted_only = written is not None and written.usable(platform) and _RP.name not in stored
-        with scratch_dir("rollup") as parked:
+        with new_scratch("rollup") as parked:
             spans = _parked_spans(conn, platform, first_day, last_day, Path(parked), written if inserted_only else None)
             # the next span is aggregated on a thread while this one is written
             for span_first, span_last, tables in read_ahead(_aggregated(spans, platform)):

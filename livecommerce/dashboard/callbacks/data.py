@@ -23,7 +23,7 @@ from livecommerce.dashboard.callbacks._wiring import callback
 from livecommerce.dashboard.components import columns
 from livecommerce.dashboard.data import UPLOAD_MAX_BYTES, Source, records
 from livecommerce.dashboard.i18n import LANGS, local_time, t
-from livecommerce.scratch import scratch_dir
+from livecommerce.scratch import new_scratch
 
 RUN_COLUMNS = (
     ("run_id", "col_run", "count"),
@@ -117,7 +117,7 @@ def upload(
     from etl.jobs import SUPPORTED_SUFFIXES, LoadRefused, load_paths  # the dashboard's one wiring point to etl
 
     results: list[dict[str, Any]] = []
-    with scratch_dir("upload") as folder:
+    with new_scratch("upload") as folder:
         written: dict[str, str] = {}
         for i, (content, name) in enumerate(zip(contents, names, strict=False)):
             shown = Path(str(name or "")).name or f"upload-{i}"
