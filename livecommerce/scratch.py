@@ -74,4 +74,3 @@ def new_scratch(kind: str, base: str | os.PathLike[str] | None = None) -> tempfi
         raise ValueError(f"a scratch folder's kind is lower-case letters, not {kind!r}")
     sweep(base)
     return tempfile.TemporaryDirectory(prefix=f"livecommerce-{kind}-{os.getpid()}-", dir=base)
-
