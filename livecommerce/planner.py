@@ -924,6 +924,20 @@ def _fields(obj: Any) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
 
 
+def _changed(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace(obj, **changes)`` for a plan's frozen dataclasses (:class:`PlannedItem`,
+    :class:`PlannedSession`: no ``__post_init__``, no init-only fields): the fields copied as they are into a
+    new instance, without ``__init__`` setting them one by one (detailing a county's plan makes ~170 copies)."""
+    fields = obj.__dataclass_fields__
+    unknown = changes.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no fields {sorted(unknown)}")
+    new = object.__new__(type(obj))
+    own = obj.__dict__
+    new.__dict__.update({f: own[f] for f in fields}, **changes)
+    return new
+
+
 @dataclass(frozen=True)
 class Plan:
     """Proposed sessions from ``start`` over ``days`` days, in time order."""
@@ -1600,6 +1614,29 @@ def _price_decisions(
     return out
 
 
+def _law_numbers(
+    dist: DemandDistribution, units: float, price_fen: int, row: Mapping[str, Any]
+) -> tuple[int, int, int, Reason]:
+    """What an item's demand law says (its product's ``row``, sold at ``price_fen``; ``units`` expected): the
+    demand's P50 and P90 and the units to prepare (:func:`inventory.stock_quantity`) as whole units, and the
+    reason that gives them (the newsvendor's last reason)."""
+    cost = row.get("unit_cost_fen")
+    prepare, why = stock_quantity(
+        dist,
+        price=price_fen / 100.0,
+        unit_cost=cost / 100.0 if cost else None,
+        shelf_life_days=row.get("shelf_life_days"),
+        category=row.get("category"),
+    )
+    p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
+    en, _, zh = why[-1].partition(" / ")
+    reason = Reason(
+        f"demand {units:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: " + en,
+        f"预计需求 {units:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件：" + zh,
+    )
+    return p50, p90, prepare, reason
+
+
 def _evaluate(
     model: DemandModel,
     host_id: str,
@@ -1652,22 +1689,8 @@ def _evaluate(
         sales, sales_var = float(mu[k]), float(var[k])
         if detail:  # the demand law: quantiles, units to prepare, what the stock on hand covers
             dist = dists[k]
-            prepare, why = stock_quantity(
-                dist,
-                price=price / 100.0,
-                unit_cost=cost / 100.0 if cost else None,
-                shelf_life_days=row.get("shelf_life_days"),
-                category=row.get("category"),
-            )
-            p50, p90 = math.ceil(dist.quantile(0.5) - 1e-9), math.ceil(dist.quantile(0.9) - 1e-9)
-            reasons.append(
-                Reason(
-                    f"demand {mu[k]:.0f} expected (P50 {p50}, P90 {p90}); prepare {prepare}: "
-                    + why[-1].split(" / ")[0],
-                    f"预计需求 {mu[k]:.0f} 件（P50 {p50}，P90 {p90}）；建议备货 {prepare} 件："
-                    + why[-1].partition(" / ")[2],
-                )
-            )
+            p50, p90, prepare, why = _law_numbers(dist, float(mu[k]), price, row)
+            reasons.append(why)
             if stock_left is not None and p in stock_left:
                 on_hand = math.floor(stock_left[p])
                 if prepare > on_hand:
@@ -1946,7 +1969,11 @@ def plan_sessions(
 def detail_sessions(model: DemandModel, sessions: Sequence[PlannedSession]) -> list[PlannedSession]:
     """Return ``sessions`` with the items of outlines (``plan_sessions(..., detail=False)``) worked out in
     full: demand quantiles, units to prepare and their reasons, equal to those ``detail=True`` gives.
-    Detailed sessions come back as they are; the laws of the others are built in one pass."""
+    Detailed sessions come back as they are; the laws of the others are built in one pass.
+
+    An outline's item keeps what it carries (role, price, expected units and GMV, its role and price reasons,
+    as the session keeps its expected GMV): the model gives each item's demand law, and from it the three
+    quantities and the demand reason that ``detail=True`` appends."""
     out = list(sessions)
     todo = [k for k, s in enumerate(sessions) if not s.detailed]
     # each outline as _evaluate takes it: host, local start, minutes, products and their prices
@@ -1955,23 +1982,14 @@ def detail_sessions(model: DemandModel, sessions: Sequence[PlannedSession]) -> l
          [i.product_id for i in s.items], [i.price_fen for i in s.items])
         for s in (sessions[k] for k in todo)
     ]  # fmt: skip
-    for k, (host, start, minutes, products, prices), session_laws in zip(
-        todo, terms, _session_laws(model, terms), strict=True
-    ):
+    product_row = model.product_row
+    for k, (mu, _, dists) in zip(todo, _session_laws(model, terms), strict=True):
         s = sessions[k]
-        items, *_ = _evaluate(
-            model,
-            host,
-            start,
-            minutes,
-            products,
-            dict(zip(products, prices, strict=True)),
-            {i.product_id: i.price_test for i in s.items},
-            {i.product_id: i.reasons[1:] for i in s.items},  # an outline's item: its role, then its price reasons
-            None,
-            laws=session_laws,
-        )
-        out[k] = replace(s, items=items)
+        items = []
+        for i, units, dist in zip(s.items, mu.tolist(), dists, strict=True):
+            p50, p90, prepare, why = _law_numbers(dist, units, i.price_fen, product_row(i.product_id))
+            items.append(_changed(i, units_p50=p50, units_p90=p90, units_to_prepare=prepare, reasons=(*i.reasons, why)))
+        out[k] = _changed(s, items=tuple(items))
     return out
 
 
@@ -2086,35 +2104,39 @@ def to_csv(plan: Plan) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for s in plan.sessions:
-        for i in s.items:
-            w.writerow(
-                [  # every text cell that comes from the data (ids, names, titles, reasons) neutralised
-                    s.plan_id,
-                    neutralised(s.host_id),
-                    neutralised(s.host_name),
-                    s.county_id or "",
-                    s.platform_id or "",
-                    s.start_local.isoformat(sep=" ", timespec="minutes"),
-                    s.end_local.isoformat(sep=" ", timespec="minutes"),
-                    s.slot,
-                    s.based_on,
-                    f"{s.expected_gmv_fen / 100:.2f}",
-                    f"{s.gmv_low_fen / 100:.2f}",
-                    f"{s.gmv_high_fen / 100:.2f}",
-                    neutralised(i.product_id),
-                    neutralised(i.title),
-                    i.role,
-                    f"{i.price_fen / 100:.2f}",
-                    "yes" if i.price_test else "no",
-                    f"{i.expected_units:.1f}",
-                    i.units_p50,
-                    i.units_p90,
-                    i.units_to_prepare,
-                    f"{i.expected_gmv_fen / 100:.2f}",
-                    neutralised("；".join(r.zh for r in i.reasons)),
-                    neutralised("; ".join(r.en for r in i.reasons)),
-                ]
-            )
+        # every text cell that comes from the data (ids, names, titles, reasons) neutralised
+        session = [  # the session's cells, the same on each of its products' rows
+            s.plan_id,
+            neutralised(s.host_id),
+            neutralised(s.host_name),
+            s.county_id or "",
+            s.platform_id or "",
+            s.start_local.isoformat(sep=" ", timespec="minutes"),
+            s.end_local.isoformat(sep=" ", timespec="minutes"),
+            s.slot,
+            s.based_on,
+            f"{s.expected_gmv_fen / 100:.2f}",
+            f"{s.gmv_low_fen / 100:.2f}",
+            f"{s.gmv_high_fen / 100:.2f}",
+        ]
+        w.writerows(
+            [
+                *session,
+                neutralised(i.product_id),
+                neutralised(i.title),
+                i.role,
+                f"{i.price_fen / 100:.2f}",
+                "yes" if i.price_test else "no",
+                f"{i.expected_units:.1f}",
+                i.units_p50,
+                i.units_p90,
+                i.units_to_prepare,
+                f"{i.expected_gmv_fen / 100:.2f}",
+                neutralised("；".join([r.zh for r in i.reasons])),
+                neutralised("; ".join([r.en for r in i.reasons])),
+            ]
+            for i in s.items
+        )
     return buf.getvalue()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -602,6 +603,27 @@ def test_an_outline_detailed_equals_the_detailed_plan(model) -> None:  # type: i
     # with stock on hand the laws use the stock up: always detailed
     stocked = planner.plan_sessions(model, ["A1"], NEXT, 14, stock={"a-apple": 30}, detail=False)
     assert all(s.detailed for s in stocked.sessions)
+    # detailing completes an outline's items: what they carry (role, money, role and price reasons) is kept,
+    # the demand law adds the three quantities and one reason
+    for o, d in zip(outline.sessions, detailed, strict=True):
+        for oi, di in zip(o.items, d.items, strict=True):
+            assert di.reasons[:-1] == oi.reasons and di.reasons[-1].en.startswith("demand ")
+            assert (
+                dataclasses.replace(di, units_p50=None, units_p90=None, units_to_prepare=None, reasons=oi.reasons) == oi
+            )
+
+
+def test_a_changed_copy_equals_dataclasses_replace() -> None:
+    """``_changed`` (the planner's copy of a frozen dataclass with some fields changed) gives what
+    ``dataclasses.replace`` gives, leaves the original alone and refuses a field the class does not have."""
+    item = planner.PlannedItem("p", "T", "profit", 1990, 2590, False, 3.0, 4.5, None, None, None, 8955, 2000, None, ())
+    why = planner.Reason("why", "为什么")
+    changed = planner._changed(item, units_p50=4, units_to_prepare=6, reasons=(why,))
+    assert changed == dataclasses.replace(item, units_p50=4, units_to_prepare=6, reasons=(why,))
+    assert type(changed) is planner.PlannedItem and changed is not item and item.units_p50 is None
+    assert hash(changed) == hash(dataclasses.replace(item, units_p50=4, units_to_prepare=6, reasons=(why,)))
+    with pytest.raises(TypeError, match="units"):
+        planner._changed(item, units=3)
 
 
 def test_start_terms_are_the_slot_effects_of_every_weekday_and_hour(model) -> None:  # type: ignore[no-untyped-def]
