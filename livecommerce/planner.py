@@ -463,14 +463,18 @@ def _nbinom_ppf(levels: Sequence[float], r: np.ndarray, p: np.ndarray) -> np.nda
     lv = np.asarray(levels, dtype=float)
     n, width = len(r), len(lv)
     q = np.tile(lv, n)
-    rr, pp = np.repeat(np.asarray(r, dtype=float), width), np.repeat(np.asarray(p, dtype=float), width)
-    z = np.tile(_normal_scores(tuple(lv.tolist())), n)
+    r1, p1 = np.asarray(r, dtype=float), np.asarray(p, dtype=float)
+    rr, pp = np.repeat(r1, width), np.repeat(p1, width)
+    z1 = _normal_scores(tuple(lv.tolist()))
     with np.errstate(all="ignore"):  # a law at p = 1 (all mass at zero): no spread; the start is 0
-        mean = rr * (1 - pp) / pp
-        sd = np.sqrt(mean / pp)
-        skew = (2 - pp) / np.sqrt(rr * (1 - pp))
-        kurt = 6 / rr + pp * pp / (rr * (1 - pp))
-        x = mean + sd * (z + (z * z - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24 - (2 * z**3 - 5 * z) * skew**2 / 36)
+        # the expansion's terms: those of the levels once each, those of the laws once each (then one per value)
+        z, z2, z3, z4 = (np.tile(t, n) for t in (z1, z1 * z1 - 1, z1**3 - 3 * z1, 2 * z1**3 - 5 * z1))
+        mean1 = r1 * (1 - p1) / p1
+        sd1 = np.sqrt(mean1 / p1)
+        skew1 = (2 - p1) / np.sqrt(r1 * (1 - p1))
+        kurt1 = 6 / r1 + p1 * p1 / (r1 * (1 - p1))
+        mean, sd, skew, kurt, skew2 = (np.repeat(t, width) for t in (mean1, sd1, skew1, kurt1, skew1**2))
+        x = mean + sd * (z + z2 * skew / 6 + z3 * kurt / 24 - z4 * skew2 / 36)
         start = np.ceil(x - 0.5)
     start = np.where(np.isfinite(start), np.maximum(start, 0.0), 0.0)
     above = _NB_CDF(start, rr, pp) >= q
@@ -902,7 +906,7 @@ class PlannedSession:
             return found
 
         items = tuple(
-            PlannedItem(*[i[f] for f in _ITEM_FIELDS], reasons=tuple([reason(r) for r in i["reasons"]]))
+            _made(PlannedItem, {**{f: i[f] for f in _ITEM_FIELDS}, "reasons": tuple([reason(r) for r in i["reasons"]])})
             for i in d["items"]
         )
         kw = {f: d[f] for f in _SESSION_FIELDS if f in d}  # status may be absent (a draft)
@@ -932,9 +936,15 @@ def _changed(obj: Any, **changes: Any) -> Any:
     unknown = changes.keys() - fields.keys()
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no fields {sorted(unknown)}")
-    new = object.__new__(type(obj))
     own = obj.__dict__
-    new.__dict__.update({f: own[f] for f in fields}, **changes)
+    return _made(type(obj), {f: own[f] for f in fields} | changes)
+
+
+def _made(cls: type, values: dict[str, Any]) -> Any:
+    """``cls(**values)`` for a plan's frozen dataclasses, ``values`` holding every field in the class's order (as
+    ``__init__`` would set them: :func:`_fields` and ``as_dict`` read them in that order), set at once."""
+    new = object.__new__(cls)
+    new.__dict__.update(values)
     return new
 
 
