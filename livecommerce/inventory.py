@@ -612,7 +612,7 @@ def _newsvendor(
 ) -> _Decision:
     """The newsvendor's decision of :func:`recommend_stock`: units to prepare, status, critical ratio,
     underage and overage cost (NaN without a cost) and the reasons."""
-    known = all(x is not None and math.isfinite(x) and x > 0 for x in (price, unit_cost))
+    known = price is not None and unit_cost is not None and 0 < price < math.inf and 0 < unit_cost < math.inf
     if not known:
         q = math.ceil(demand.quantile(0.5) - 1e-9)
         missing = "price" if price is None or not (price and price > 0) else "unit cost"
@@ -642,9 +642,10 @@ def _newsvendor(
             )
         q = max(0, math.ceil(demand.quantile(level) - 1e-9))
         reasons.append(ratio_reason)
+        median = f"{demand.quantile(0.5):.1f}"
         reasons.append(
-            f"stock {q} = demand quantile {ratio:.2f} (median {demand.quantile(0.5):.1f}, mean {demand.mean:.1f})"
-            f" / 备货 {q} = 需求的 {ratio:.2f} 分位数（中位数 {demand.quantile(0.5):.1f}）"
+            f"stock {q} = demand quantile {ratio:.2f} (median {median}, mean {demand.mean:.1f})"
+            f" / 备货 {q} = 需求的 {ratio:.2f} 分位数（中位数 {median}）"
         )
     return q, status, ratio, cu, co, tuple(reasons)
 

@@ -35,7 +35,6 @@ Money is integer fen in plans and tables, yuan at the pricing boundary. See ``do
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
 import functools
 import hashlib
@@ -58,7 +57,7 @@ from livecommerce.config import LOCAL_TZ
 from livecommerce.forecast.session import SLOTS, slot_of_hour
 from livecommerce.inventory import DemandDistribution, _normal_scores, stock_quantity
 from livecommerce.pricing import ElasticityEstimate, estimate_elasticity, recommend_price
-from livecommerce.sheets import neutralised
+from livecommerce.sheets import csv_text, neutralised
 
 __all__ = [
     "CSV_COLUMNS",
@@ -2110,9 +2109,7 @@ def to_csv(plan: Plan) -> str:
     """Return the plan as CSV text: one row per (session, product), :data:`CSV_COLUMNS`, money in yuan, text
     cells neutralised against spreadsheet formulas (:func:`livecommerce.sheets.neutralised`: a host name or a
     product title from a platform export could start with ``=``)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    rows: list[list[Any]] = [list(CSV_COLUMNS)]
     for s in plan.sessions:
         # every text cell that comes from the data (ids, names, titles, reasons) neutralised
         session = [  # the session's cells, the same on each of its products' rows
@@ -2129,7 +2126,7 @@ def to_csv(plan: Plan) -> str:
             f"{s.gmv_low_fen / 100:.2f}",
             f"{s.gmv_high_fen / 100:.2f}",
         ]
-        w.writerows(
+        rows.extend(
             [
                 *session,
                 neutralised(i.product_id),
@@ -2147,7 +2144,7 @@ def to_csv(plan: Plan) -> str:
             ]
             for i in s.items
         )
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 def _ics_text(value: str) -> str:

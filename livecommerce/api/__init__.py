@@ -21,9 +21,7 @@ and ``to`` (local dates), ``platform``; pages of ``per_page`` rows (``page`` fro
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -165,14 +163,12 @@ def _plain(value: Any) -> Any:
 def csv_body(rows: Sequence[dict[str, Any]]) -> str:
     """Return ``rows`` as CSV text: the union of their keys as the header (first-seen order), lists
     joined by ``; ``, and every text value neutralised against spreadsheet formula injection."""
-    from livecommerce.sheets import neutralised
+    from livecommerce.sheets import csv_text, neutralised
 
     names: dict[str, None] = {}
     for r in rows:
         names.update(dict.fromkeys(r))
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([neutralised(n) for n in names])
+    lines = [[neutralised(n) for n in names]]
     for r in rows:
         cells = []
         for n in names:
@@ -182,8 +178,8 @@ def csv_body(rows: Sequence[dict[str, Any]]) -> str:
             elif isinstance(v, dict):
                 v = json.dumps(v, ensure_ascii=False)
             cells.append(neutralised(v))
-        writer.writerow(cells)
-    return buf.getvalue()
+        lines.append(cells)
+    return csv_text(lines)
 
 
 def _page_of(items: Sequence[Any], default_per_page: int, max_per_page: int) -> tuple[list[Any], int, int]:

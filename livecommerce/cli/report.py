@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import click
 from rich.table import Table
 
 from livecommerce.cli._base import AppContext, emit_json, friendly_errors, main, out_console, pass_app
+from livecommerce.sheets import csv_text
 
 _FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
@@ -44,11 +42,7 @@ def _render(doc: dict | None, fmt: str) -> None:  # type: ignore[type-arg]
         for name, value in doc["kpis"].items()
     ]
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["kpi", "label_zh", "label_en", "value", "previous", "change"])
-        writer.writerows(rows)
-        click.echo(buf.getvalue(), nl=False)
+        click.echo(csv_text([["kpi", "label_zh", "label_en", "value", "previous", "change"], *rows]), nl=False)
         return
     period = f"{doc['from'] or '…'} – {doc['to'] or '…'}"
     table = Table(

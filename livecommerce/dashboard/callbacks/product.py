@@ -10,8 +10,6 @@ to prepare uses the quantiles of the demand summed over the horizon: stored with
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -19,7 +17,7 @@ import dash
 import polars as pl
 from dash import Input, Output, State, html
 
-from livecommerce import queries
+from livecommerce import queries, sheets
 from livecommerce.dashboard import figures, ids
 from livecommerce.dashboard.callbacks._wiring import callback
 from livecommerce.dashboard.components import columns
@@ -210,18 +208,15 @@ def _num(value: Any) -> str:
 def csv_text(data: dict[str, Any] | None) -> str:
     """Return the stored forecast (and the recommendation's price and stock) as CSV text."""
     rows = (data or {}).get("forecast") or []
-    buf = io.StringIO()
     if not rows:
         return ""
     names = list(rows[0])
     rec = ((data or {}).get("price") or {}).get("recommendation") or {}
     stock = (data or {}).get("stock") or {}
     extra = {"recommended_price_yuan": rec.get("price"), "stock_for_horizon": stock.get("quantity")}
-    writer = csv.writer(buf)
-    writer.writerow([*names, *extra])
-    for r in rows:
-        writer.writerow([neutralised(r.get(n)) for n in names] + list(extra.values()))
-    return buf.getvalue()
+    return sheets.csv_text(
+        [[*names, *extra], *([neutralised(r.get(n)) for n in names] + list(extra.values()) for r in rows)]
+    )
 
 
 def register(app: dash.Dash, source: Source) -> None:
