@@ -2156,9 +2156,13 @@ def _ics_text(value: str) -> str:
 
 def _fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character; CRLF-terminated."""
-    raw = line.encode("utf-8")
+    return _folded(line.encode("utf-8")).decode("utf-8")
+
+
+def _folded(raw: bytes) -> bytes:
+    """:func:`_fold` on the line's UTF-8 octets (a calendar's lines are joined as octets and decoded once)."""
     if len(raw) <= 75:  # most lines of a plan's calendar: nothing to fold
-        return line + "\r\n"
+        return raw + b"\r\n"
     parts: list[bytes] = []
     limit = 75
     while len(raw) > limit:
@@ -2169,7 +2173,7 @@ def _fold(line: str) -> str:
         raw = raw[cut:]
         limit = 74  # continuation lines start with one space
     parts.append(raw)
-    return "\r\n ".join(p.decode("utf-8") for p in parts) + "\r\n"
+    return b"\r\n ".join(parts) + b"\r\n"
 
 
 def _ics_time(t: dt.datetime) -> str:
@@ -2219,7 +2223,7 @@ def to_ics(plan: Plan, lang: str = "zh", *, remind_minutes: int = 60) -> str:
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    return "".join(_fold(line) for line in lines)
+    return b"".join([_folded(line.encode("utf-8")) for line in lines]).decode("utf-8")
 
 
 # --- the warehouse --------------------------------------------------------------------------------
