@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -608,9 +607,7 @@ def test_an_outline_detailed_equals_the_detailed_plan(model) -> None:  # type: i
     for o, d in zip(outline.sessions, detailed, strict=True):
         for oi, di in zip(o.items, d.items, strict=True):
             assert di.reasons[:-1] == oi.reasons and di.reasons[-1].en.startswith("demand ")
-            assert (
-                dataclasses.replace(di, units_p50=None, units_p90=None, units_to_prepare=None, reasons=oi.reasons) == oi
-            )
+            assert replace(di, units_p50=None, units_p90=None, units_to_prepare=None, reasons=oi.reasons) == oi
 
 
 def test_a_changed_copy_equals_dataclasses_replace() -> None:
@@ -619,9 +616,9 @@ def test_a_changed_copy_equals_dataclasses_replace() -> None:
     item = planner.PlannedItem("p", "T", "profit", 1990, 2590, False, 3.0, 4.5, None, None, None, 8955, 2000, None, ())
     why = planner.Reason("why", "为什么")
     changed = planner._changed(item, units_p50=4, units_to_prepare=6, reasons=(why,))
-    assert changed == dataclasses.replace(item, units_p50=4, units_to_prepare=6, reasons=(why,))
+    assert changed == replace(item, units_p50=4, units_to_prepare=6, reasons=(why,))
     assert type(changed) is planner.PlannedItem and changed is not item and item.units_p50 is None
-    assert hash(changed) == hash(dataclasses.replace(item, units_p50=4, units_to_prepare=6, reasons=(why,)))
+    assert hash(changed) == hash(replace(item, units_p50=4, units_to_prepare=6, reasons=(why,)))
     with pytest.raises(TypeError, match="units"):
         planner._changed(item, units=3)
 
