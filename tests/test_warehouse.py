@@ -145,6 +145,26 @@ def test_upsert_keeps_columns_outside_update_columns(warehouse) -> None:  # type
     assert (title, status) == ("first title", "completed")
 
 
+def test_upsert_statements_are_kept_per_table_key_and_columns(warehouse) -> None:  # type: ignore[no-untyped-def]
+    """The row path builds its statements once per table, key and update columns and keeps them: the same
+    objects on the next call; another set of update columns gets statements of its own (a title left alone by
+    an upsert of the status alone is then updated by a plain upsert)."""
+    from livecommerce.warehouse.upsert import _row_statements
+
+    key = tuple(c.name for c in ORDERS.primary_key.columns)
+    dialect = warehouse.engine.dialect.name
+    assert _row_statements(dialect, ORDERS, key, ("status",)) is _row_statements(dialect, ORDERS, key, ("status",))
+    assert _row_statements(dialect, ORDERS, key, ("status",)) != _row_statements(dialect, ORDERS, key, ("title",))
+    with warehouse.engine.begin() as conn:
+        _dims(conn)
+        upsert(conn, ORDERS, [_line(title="first title", status="paid")])
+        kept = upsert(conn, ORDERS, [_line(title="later title", status="paid")], update_columns=["status"])
+        plain = upsert(conn, ORDERS, [_line(title="later title", status="paid")])
+    assert (kept.updated, kept.unchanged, plain.updated) == (0, 1, 1)
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(select(ORDERS.c.title)).scalar_one() == "later title"
+
+
 def test_upsert_last_duplicate_in_a_batch_wins(warehouse) -> None:  # type: ignore[no-untyped-def]
     with warehouse.engine.begin() as conn:
         _dims(conn)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Table,
     and_,
+    bindparam,
     column,
     exists,
     func,
@@ -147,25 +148,17 @@ def upsert(
         by_key[tuple(row[k] for k in key)] = row
     unique_rows = list(by_key.values())
 
-    key_cols = [table.c[k] for k in key]
-    cmp_cols = [table.c[c] for c in updatable]
-    base = _insert_for(conn, table)
-    if updatable:
-        stmt = base.on_conflict_do_update(
-            index_elements=key_cols,
-            set_={c: base.excluded[c] for c in updatable},
-            where=or_(*[table.c[c].is_distinct_from(base.excluded[c]) for c in updatable]),
-        )
-    else:
-        stmt = base.on_conflict_do_nothing(index_elements=key_cols)
+    stmt, stored_stmt = _row_statements(conn.dialect.name, table, tuple(key), tuple(updatable))
 
     result = UpsertResult()
     for chunk in _chunks(unique_rows, size):
         keys = [tuple(r[k] for k in key) for r in chunk]
-        existing = {
-            tuple(rec[: len(key)]): tuple(rec[len(key) :])
-            for rec in conn.execute(_stored_rows(conn, table, key, keys, cmp_cols))
-        }
+        found = (
+            conn.execute(stored_stmt, {"keys": keys if len(key) > 1 else [k[0] for k in keys]})
+            if stored_stmt is not None
+            else conn.execute(_stored_rows(conn, table, key, keys, [table.c[c] for c in updatable]))
+        )
+        existing = {tuple(rec[: len(key)]): tuple(rec[len(key) :]) for rec in found}
         to_write: list[Mapping[str, Any]] = []
         inserted = updated = unchanged = 0
         for k, row in zip(keys, chunk, strict=True):
@@ -182,6 +175,44 @@ def upsert(
             conn.execute(stmt, [dict(r) for r in to_write])
         result = result + UpsertResult(inserted, updated, unchanged)
     return result
+
+
+#: the statements of the row path per dialect, table, key and update columns (:func:`_row_statements`)
+_ROW_STATEMENTS: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
+
+
+def _row_statements(dialect: str, table: Table, key: tuple[str, ...], updatable: tuple[str, ...]) -> tuple[Any, Any]:
+    """Return the row path's ``INSERT … ON CONFLICT`` statement and the statement reading the stored key and
+    update columns of the keys bound as ``keys`` (None where the keys are written into the statement: several
+    key columns on PostgreSQL, :func:`_stored_rows`). Built once per table, key and columns and kept: a
+    statement is immutable, and building one (its ``excluded`` columns, one comparison per column) cost more
+    than executing it for a session plan's few dozen rows."""
+    cache_key = (dialect, table, key, updatable)
+    found = _ROW_STATEMENTS.get(cache_key)
+    if found is not None:
+        return found
+    key_cols = [table.c[k] for k in key]
+    cmp_cols = [table.c[c] for c in updatable]
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {dialect}")
+    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    if updatable:
+        stmt = base.on_conflict_do_update(
+            index_elements=key_cols,
+            set_={c: base.excluded[c] for c in updatable},
+            where=or_(*[table.c[c].is_distinct_from(base.excluded[c]) for c in updatable]),
+        )
+    else:
+        stmt = base.on_conflict_do_nothing(index_elements=key_cols)
+    wanted = bindparam("keys", expanding=True)
+    if len(key) == 1:
+        stored = select(*key_cols, *cmp_cols).where(key_cols[0].in_(wanted))
+    elif dialect != "postgresql":
+        stored = select(*key_cols, *cmp_cols).where(tuple_(*key_cols).in_(wanted))
+    else:
+        stored = None
+    _ROW_STATEMENTS[cache_key] = (stmt, stored)
+    return stmt, stored
 
 
 def _stored_rows(conn: Connection, table: Table, key: Sequence[str], keys: list[tuple[Any, ...]], cmp_cols: list[Any]):  # type: ignore[no-untyped-def]
