@@ -2513,6 +2513,18 @@ def _reasons_json(reasons: Iterable[Reason]) -> str:
     return orjson.dumps([{"en": r.en, "zh": r.zh} for r in reasons]).decode()
 
 
+@functools.cache
+def _stored_items() -> Any:
+    """The statement reading the (plan, product) keys of the items stored for the plan ids bound as ``ids``
+    (built once: a list of ids written into the statement was coerced id by id on every save)."""
+    from sqlalchemy import bindparam, select
+
+    from livecommerce.warehouse.tables import SessionPlanItem
+
+    spi = SessionPlanItem.__table__
+    return select(spi.c.plan_id, spi.c.product_id).where(spi.c.plan_id.in_(bindparam("ids", expanding=True)))
+
+
 def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
     """Store the plan's sessions (status ``planned``) and their items in one transaction; return the plan ids.
 
@@ -2520,7 +2532,7 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
     (``created_at_utc``): an unchanged session saved again writes nothing; products dropped from a session are
     removed from its items. Outlines (``plan_sessions(..., detail=False)``) are detailed first with the
     warehouse's demand model."""
-    from sqlalchemy import delete, select
+    from sqlalchemy import delete
 
     from livecommerce.warehouse.tables import SessionPlan, SessionPlanItem
     from livecommerce.warehouse.upsert import upsert
@@ -2558,9 +2570,7 @@ def save_plan(engine: Any, plan: Plan | Iterable[PlannedSession]) -> list[str]:
         )
         # items of these sessions whose product was dropped: looked up at once, deleted session by session
         kept = {(s.plan_id, i.product_id) for s in sessions for i in s.items}
-        stored = conn.execute(
-            select(spi.c.plan_id, spi.c.product_id).where(spi.c.plan_id.in_([s.plan_id for s in sessions]))
-        ).all()
+        stored = conn.execute(_stored_items(), {"ids": [s.plan_id for s in sessions]}).all()
         dropped: dict[str, list[str]] = {}
         for plan_id, product_id in stored:
             if (plan_id, product_id) not in kept:
