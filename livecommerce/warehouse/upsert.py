@@ -75,13 +75,12 @@ class UpsertResult:
         return self.inserted + self.updated
 
 
-def _insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
-    name = conn.dialect.name
-    if name == "postgresql":
+def _insert_for(dialect: str, table: Table):  # type: ignore[no-untyped-def]
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {name}")
+    raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {dialect}")
 
 
 def _chunks(rows: Sequence[Mapping[str, Any]], size: int) -> Iterable[Sequence[Mapping[str, Any]]]:
@@ -156,7 +155,7 @@ def upsert(
         found = (
             conn.execute(stored_stmt, {"keys": keys if len(key) > 1 else [k[0] for k in keys]})
             if stored_stmt is not None
-            else conn.execute(_stored_rows(conn, table, key, keys, [table.c[c] for c in updatable]))
+            else conn.execute(_stored_rows_joined(table, key, keys, updatable))
         )
         existing = {tuple(rec[: len(key)]): tuple(rec[len(key) :]) for rec in found}
         to_write: list[Mapping[str, Any]] = []
@@ -183,8 +182,9 @@ _ROW_STATEMENTS: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...]], tuple
 
 def _row_statements(dialect: str, table: Table, key: tuple[str, ...], updatable: tuple[str, ...]) -> tuple[Any, Any]:
     """Return the row path's ``INSERT … ON CONFLICT`` statement and the statement reading the stored key and
-    update columns of the keys bound as ``keys`` (None where the keys are written into the statement: several
-    key columns on PostgreSQL, :func:`_stored_rows`). Built once per table, key and columns and kept: a
+    update columns of the keys bound as ``keys``: ``IN`` for one key column, a row-value ``IN`` for several on
+    SQLite (it walks the primary key); None for several on PostgreSQL, which joins them instead
+    (:func:`_stored_rows_joined`). Built once per table, key and columns and kept: a
     statement is immutable, and building one (its ``excluded`` columns, one comparison per column) cost more
     than executing it for a session plan's few dozen rows."""
     cache_key = (dialect, table, key, updatable)
@@ -193,9 +193,7 @@ def _row_statements(dialect: str, table: Table, key: tuple[str, ...], updatable:
         return found
     key_cols = [table.c[k] for k in key]
     cmp_cols = [table.c[c] for c in updatable]
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"upsert supports SQLite and PostgreSQL, not {dialect}")
-    base = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    base = _insert_for(dialect, table)
     if updatable:
         stmt = base.on_conflict_do_update(
             index_elements=key_cols,
@@ -215,20 +213,14 @@ def _row_statements(dialect: str, table: Table, key: tuple[str, ...], updatable:
     return stmt, stored
 
 
-def _stored_rows(conn: Connection, table: Table, key: Sequence[str], keys: list[tuple[Any, ...]], cmp_cols: list[Any]):  # type: ignore[no-untyped-def]
-    """The statement reading the key and compared columns of the stored rows among ``keys``.
-
-    One key column: ``IN``. Several: a row-value ``IN`` on SQLite (it walks the primary key); on
-    PostgreSQL a join with the keys as a ``VALUES`` list, which it answers through the index (a
+def _stored_rows_joined(table: Table, key: Sequence[str], keys: list[tuple[Any, ...]], updatable: Sequence[str]):  # type: ignore[no-untyped-def]
+    """The statement reading the key and ``updatable`` columns of the stored rows among ``keys`` (several key
+    columns, PostgreSQL): a join with the keys as a ``VALUES`` list, which it answers through the index (a
     row-value ``IN`` list made it scan the whole table for every chunk)."""
     key_cols = [table.c[k] for k in key]
-    if len(key) == 1:
-        return select(*key_cols, *cmp_cols).where(key_cols[0].in_([k[0] for k in keys]))
-    if conn.dialect.name != "postgresql":
-        return select(*key_cols, *cmp_cols).where(tuple_(*key_cols).in_(keys))
     wanted = values(*[column(f"k{i}", c.type) for i, c in enumerate(key_cols)], name="wanted").data(keys)
     match = and_(*[c == wanted.c[f"k{i}"] for i, c in enumerate(key_cols)])
-    return select(*key_cols, *cmp_cols).select_from(table.join(wanted, match))
+    return select(*key_cols, *[table.c[c] for c in updatable]).select_from(table.join(wanted, match))
 
 
 # --- bulk path -----------------------------------------------------------------------------
@@ -268,7 +260,7 @@ def _upsert_statement(
     stamp: Sequence[str],
     source: Any = None,
 ):  # type: ignore[no-untyped-def]
-    base = _insert_for(conn, table)
+    base = _insert_for(conn.dialect.name, table)
     if source is not None:
         base = base.from_select(list(columns), select(*[source.c[c] for c in columns]))
     key_cols = [table.c[k] for k in key]
