@@ -2154,13 +2154,9 @@ def _ics_text(value: str) -> str:
     )
 
 
-def _fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character; CRLF-terminated."""
-    return _folded(line.encode("utf-8")).decode("utf-8")
-
-
 def _folded(raw: bytes) -> bytes:
-    """:func:`_fold` on the line's UTF-8 octets (a calendar's lines are joined as octets and decoded once)."""
+    """Return a content line's UTF-8 octets folded at 75 octets (RFC 5545 §3.1) without splitting a character,
+    CRLF-terminated (a calendar's lines are joined as octets and decoded once)."""
     if len(raw) <= 75:  # most lines of a plan's calendar: nothing to fold
         return raw + b"\r\n"
     parts: list[bytes] = []
